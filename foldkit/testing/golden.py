@@ -1,0 +1,245 @@
+"""Run every golden case under a folder through foldkit and compare.
+
+    python -m foldkit.testing.golden DIR [--only modules|model|features] [--chunk-size N]
+
+A folder uses the layout of ``shared/reference/af2`` and may hold any subset
+of the three kinds:
+
+* ``modules``: ``<dir>/<name>.npz`` + ``<dir>/<name>.json`` whose JSON has a
+  ``"module"`` entry (inputs ``input/*``, parameters, outputs ``output/*``);
+  run through the ``CASES`` registries of ``foldkit.testing.cases_*``;
+* ``model``: ``<case>_features.npz`` + ``<case>_params.npz`` +
+  ``<case>_outputs.npz`` + ``<case>_config.json`` (whole network);
+* ``features``: ``<case>_processed_features.npz`` or
+  ``<case>_features_deterministic.npz`` with ``<case>_config.json``
+  (featurizer), run through ``foldkit.testing.cases_features``.
+
+One line per case and output (max abs error, max relative error, PASS/FAIL),
+then ``golden: P passed, F failed``; exit status 1 if anything failed. A case
+without an implementation is a FAIL ("not implemented"), never skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from foldkit.testing.compare import CompareResult, OutputCheck, compare
+
+KINDS = ("modules", "model", "features")
+# registries of per-module cases, by owner
+MODULE_CASE_REGISTRIES = (
+    "foldkit.testing.cases_evoformer",
+    "foldkit.testing.cases_structure",
+    "foldkit.testing.cases_heads",
+    "foldkit.testing.cases_templates",
+)
+FEATURE_CASE_REGISTRY = "foldkit.testing.cases_features"
+CaseFn = Callable[[dict, dict, "int | None"], list[OutputCheck]]
+
+
+@dataclasses.dataclass(frozen=True)
+class GoldenCase:
+    """One golden case found on disk."""
+
+    kind: str                 # "modules" | "model" | "features"
+    name: str
+    folder: Path
+    reference: Path           # the npz holding the reference arrays
+    config: Path              # the case JSON
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+
+@dataclasses.dataclass
+class CaseReport:
+    case: GoldenCase
+    results: list[CompareResult]
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and bool(self.results) and all(r.passed for r in self.results)
+
+
+# --------------------------------------------------------------------------- discovery
+
+def discover(root: Path, only: str | None = None) -> list[GoldenCase]:
+    """Every golden case under ``root`` (recursively), sorted by kind and name."""
+    root = Path(root)
+    cases: dict[tuple[str, str, Path], GoldenCase] = {}
+    for config in sorted(root.rglob("*.json")):
+        folder = config.parent
+        stem = config.stem
+        if stem.endswith("_config"):
+            base = stem[: -len("_config")]
+            model_files = [folder / f"{base}_{part}.npz" for part in ("features", "params", "outputs")]
+            if all(p.is_file() for p in model_files):
+                cases[("model", base, folder)] = GoldenCase("model", base, folder, model_files[2], config)
+            for suffix in ("processed_features", "features_deterministic"):
+                ref = folder / f"{base}_{suffix}.npz"
+                if ref.is_file():
+                    cases[("features", base, folder)] = GoldenCase("features", base, folder, ref, config)
+                    break
+        else:
+            ref = folder / f"{stem}.npz"
+            if ref.is_file() and _is_module_json(config):
+                cases[("modules", stem, folder)] = GoldenCase("modules", stem, folder, ref, config)
+    found = [c for c in cases.values() if only is None or c.kind == only]
+    return sorted(found, key=lambda c: (KINDS.index(c.kind), c.name, str(c.folder)))
+
+
+def _is_module_json(path: Path) -> bool:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "module" in data
+
+
+# --------------------------------------------------------------------------- registries
+
+def _load_registry(module_name: str) -> dict[str, CaseFn]:
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            return {}
+        raise
+    return dict(getattr(module, "CASES", {}))
+
+
+def module_case_registry() -> dict[str, CaseFn]:
+    """Per-module case name -> function(arrays, case json, chunk_size) -> checks."""
+    registry: dict[str, CaseFn] = {}
+    for module_name in MODULE_CASE_REGISTRIES:
+        registry.update(_load_registry(module_name))
+    return registry
+
+
+# --------------------------------------------------------------------------- running
+
+def _load_npz(path: Path) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as npz:
+        return {key: npz[key] for key in npz.files}
+
+
+def _compare_all(checks: Iterable[OutputCheck], reference: dict[str, np.ndarray]) -> list[CompareResult]:
+    results = []
+    for check in checks:
+        if check.name not in reference:
+            results.append(CompareResult(check.name, np.inf, np.inf, False, "no such reference array"))
+        else:
+            results.append(compare(check, reference[check.name]))
+    return results
+
+
+def _unchecked(reference_keys: Iterable[str], checked: set[str]) -> list[CompareResult]:
+    return [CompareResult(key, np.nan, np.nan, False, "reference output not compared")
+            for key in sorted(reference_keys) if key not in checked]
+
+
+def run_case(case: GoldenCase, chunk_size: int | None = None,
+             registry: dict[str, CaseFn] | None = None) -> CaseReport:
+    """Run one case; exceptions become a FAIL with the error message."""
+    start = time.perf_counter()
+    try:
+        results = _run_case(case, chunk_size, registry)
+        error = None
+    except NotImplementedError as exc:
+        results, error = [], f"not implemented ({exc})" if str(exc) else "not implemented"
+    except Exception as exc:  # a crash is a failed case, reported with its cause
+        tb = traceback.extract_tb(exc.__traceback__)[-1]
+        results, error = [], f"error: {type(exc).__name__}: {exc} ({Path(tb.filename).name}:{tb.lineno})"
+    return CaseReport(case, results, error, time.perf_counter() - start)
+
+
+def _run_case(case: GoldenCase, chunk_size, registry) -> list[CompareResult]:
+    case_json = json.loads(case.config.read_text())
+    if case.kind == "modules":
+        registry = module_case_registry() if registry is None else registry
+        if case.name not in registry:
+            raise NotImplementedError(f"no per-module case {case.name!r} in foldkit.testing.cases_*")
+        arrays = _load_npz(case.reference)
+        checks = registry[case.name](arrays, case_json, chunk_size)
+        results = _compare_all(checks, arrays)
+        outputs = [k for k in arrays if k.startswith("output/")]
+        return results + _unchecked(outputs, {c.name for c in checks})
+    if case.kind == "model":
+        from foldkit.testing.cases_model import model_case_checks
+        reference = _load_npz(case.reference)
+        checks = model_case_checks(case.folder, case.name, case_json, chunk_size)
+        return _compare_all(checks, reference) + _unchecked(reference, {c.name for c in checks})
+    if case.kind == "features":
+        features_registry = _load_registry(FEATURE_CASE_REGISTRY) if registry is None else registry
+        fn = features_registry.get(case.name) or features_registry.get("*")
+        if fn is None:
+            raise NotImplementedError(f"no featurization case {case.name!r} in {FEATURE_CASE_REGISTRY}")
+        arrays = _load_npz(case.reference)
+        case_json = dict(case_json, _case_dir=str(case.folder), _case_name=case.name,
+                         _reference_file=case.reference.name)
+        checks = fn(arrays, case_json, chunk_size)
+        return _compare_all(checks, arrays) + _unchecked(arrays, {c.name for c in checks})
+    raise ValueError(f"unknown case kind {case.kind!r}")
+
+
+# --------------------------------------------------------------------------- report
+
+def format_result(case: GoldenCase, result: CompareResult) -> str:
+    status = "PASS" if result.passed else "FAIL"
+    detail = f"  ({result.detail})" if result.detail else ""
+    return (f"{case.label:<48} {result.name:<58} max_abs={result.max_abs:.3e} "
+            f"max_rel={result.max_rel:.3e} {status}{detail}")
+
+
+def run_all(root: Path, only: str | None = None, chunk_size: int | None = None,
+            out=sys.stdout) -> tuple[int, int]:
+    """Run and print every case; returns (passed, failed) counted per case."""
+    cases = discover(root, only)
+    if not cases:
+        print(f"golden: no cases found under {root}", file=out)
+    registry = module_case_registry()
+    passed = failed = 0
+    for case in cases:
+        report = run_case(case, chunk_size, registry if case.kind == "modules" else None)
+        for result in report.results:
+            print(format_result(case, result), file=out)
+        if report.error is not None:
+            print(f"{case.label:<48} {'-':<58} FAIL  ({report.error})", file=out)
+        print(f"{case.label:<48} {'== case':<58} {'PASS' if report.passed else 'FAIL'} "
+              f"({report.seconds:.1f} s)", file=out)
+        out.flush()
+        passed += report.passed
+        failed += not report.passed
+    print(f"golden: {passed} passed, {failed} failed", file=out)
+    return passed, failed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m foldkit.testing.golden", description=__doc__.split("\n")[0])
+    parser.add_argument("directory", type=Path, help="folder of golden cases (e.g. shared/reference/af2)")
+    parser.add_argument("--only", choices=KINDS, help="run only one kind of case")
+    parser.add_argument("--chunk-size", type=int, default=None,
+                        help="chunk attention/triangle ops over rows of this size (default: off)")
+    args = parser.parse_args(argv)
+    if not args.directory.is_dir():
+        print(f"golden: {args.directory} is not a directory", file=sys.stderr)
+        return 2
+    _, failed = run_all(args.directory, args.only, args.chunk_size)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
