@@ -6,7 +6,8 @@ A folder uses the layout of ``shared/reference/af2`` and may hold any subset
 of the three kinds:
 
 * ``modules``: ``<dir>/<name>.npz`` + ``<dir>/<name>.json`` whose JSON has a
-  ``"module"`` entry (inputs ``input/*``, parameters, outputs ``output/*``);
+  ``"module"`` or ``"function"`` entry (inputs ``input/*``, parameters,
+  outputs ``output/*``);
   run through the ``CASES`` registries of ``foldkit.testing.cases_*``;
 * ``model``: ``<case>_features.npz`` + ``<case>_params.npz`` +
   ``<case>_outputs.npz`` + ``<case>_config.json`` (whole network);
@@ -106,7 +107,7 @@ def _is_module_json(path: Path) -> bool:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
         return False
-    return isinstance(data, dict) and "module" in data
+    return isinstance(data, dict) and ("module" in data or "function" in data)
 
 
 # --------------------------------------------------------------------------- registries
