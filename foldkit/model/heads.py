@@ -30,6 +30,7 @@ import jax.numpy as jnp
 from foldkit.model.heads_config import (
     DistogramConfig,
     ExperimentallyResolvedConfig,
+    HeadsConfig,
     MaskedMsaConfig,
     PredictedAlignedErrorConfig,
     PredictedLDDTConfig,
@@ -168,3 +169,27 @@ class PredictedAlignedErrorHead(hk.Module):
                         name="logits")(pair)  # [L, L, num_bins]
         return {"predicted_aligned_error/logits": logits,
                 "predicted_aligned_error/breaks": aligned_error_breaks(self.config)}
+
+
+_HEAD_MODULES = {
+    "distogram": DistogramHead,
+    "experimentally_resolved": ExperimentallyResolvedHead,
+    "masked_msa": MaskedMsaHead,
+    "predicted_aligned_error": PredictedAlignedErrorHead,
+    "predicted_lddt": PredictedLDDTHead,
+}
+
+
+def apply_heads(config: HeadsConfig, representations: Representations, batch: Mapping | None = None,
+                is_training: bool = False, global_config: Any = None) -> Outputs:
+    """Run every head with non-zero weight (``config.active_heads()``) and merge their outputs.
+
+    Call it inside the ``alphafold_iteration`` haiku scope so the parameters
+    land at ``alphafold/alphafold_iteration/<head>_head/...``. Returns the flat
+    dict of all heads' outputs (``distogram/logits``, ``predicted_lddt/logits``, ...).
+    """
+    outputs: Outputs = {}
+    for head_name in config.active_heads():
+        head = _HEAD_MODULES[head_name](getattr(config, head_name), global_config)
+        outputs.update(head(representations, batch, is_training))
+    return outputs
