@@ -26,10 +26,13 @@ _MIN_TM_NUM_RES = 19
 
 
 def plddt(logits: jnp.ndarray) -> jnp.ndarray:
-    """Per-residue pLDDT (0-100): the expectation of the bin centres.  [..., L, bins] -> [..., L]"""
+    """Per-residue pLDDT (0-100): the expectation of the bin centres (computed in float32).
+
+    [..., L, bins] -> [..., L]
+    """
     num_bins = logits.shape[-1]
     bin_centers = (jnp.arange(num_bins, dtype=jnp.float32) + 0.5) / num_bins  # [bins]
-    probs = jax.nn.softmax(logits, axis=-1)
+    probs = jax.nn.softmax(jnp.asarray(logits, jnp.float32), axis=-1)
     return 100.0 * jnp.sum(probs * bin_centers, axis=-1)
 
 
@@ -51,8 +54,8 @@ def predicted_aligned_error(logits: jnp.ndarray, breaks: jnp.ndarray) -> dict[st
     [L, L, bins], ``predicted_aligned_error`` [L, L] and
     ``max_predicted_aligned_error`` [] (the last bin centre).
     """
-    probs = jax.nn.softmax(logits, axis=-1)  # [L, L, bins]
-    centers = aligned_error_bin_centers(breaks)  # [bins]
+    probs = jax.nn.softmax(jnp.asarray(logits, jnp.float32), axis=-1)  # [L, L, bins]
+    centers = aligned_error_bin_centers(jnp.asarray(breaks, jnp.float32))  # [bins]
     return {
         "aligned_confidence_probs": probs,
         "predicted_aligned_error": jnp.sum(probs * centers, axis=-1),
@@ -80,9 +83,9 @@ def predicted_tm_score(logits: jnp.ndarray, breaks: jnp.ndarray,
     weights = (jnp.ones((num_res,), jnp.float32) if residue_weights is None
                else jnp.asarray(residue_weights, jnp.float32))  # [L]
     d0 = tm_d0(jnp.floor(jnp.sum(weights)))
-    centers = aligned_error_bin_centers(breaks)  # [bins]
+    centers = aligned_error_bin_centers(jnp.asarray(breaks, jnp.float32))  # [bins]
     tm_per_bin = 1.0 / (1.0 + jnp.square(centers) / jnp.square(d0))  # [bins]
-    probs = jax.nn.softmax(logits, axis=-1)  # [L, L, bins]
+    probs = jax.nn.softmax(jnp.asarray(logits, jnp.float32), axis=-1)  # [L, L, bins]
     expected_tm = jnp.sum(probs * tm_per_bin, axis=-1)  # [L, L]
     per_frame = jnp.sum(expected_tm * weights[None, :], axis=-1) / (1e-8 + jnp.sum(weights))  # [L]
     best_frame = jnp.argmax(per_frame * weights)

@@ -35,7 +35,7 @@ from foldkit.model.heads_config import (
     PredictedAlignedErrorConfig,
     PredictedLDDTConfig,
 )
-from foldkit.model.primitives import Linear, layer_norm
+from foldkit.model.primitives import Linear, layer_norm, layer_norm_f32
 
 Outputs = dict[str, jnp.ndarray]
 Representations = Mapping[str, jnp.ndarray]
@@ -119,7 +119,7 @@ class PredictedLDDTHead(hk.Module):
     def __call__(self, representations: Representations, batch: Mapping | None = None,
                  is_training: bool = False) -> Outputs:
         act = representations["structure_module"]  # [L, c_sm]
-        act = layer_norm("input_layer_norm")(act)
+        act = layer_norm_f32(layer_norm("input_layer_norm"), act)  # float32 statistics under bf16
         act = jax.nn.relu(Linear(self.config.num_channels, initializer="relu", name="act_0")(act))
         act = jax.nn.relu(Linear(self.config.num_channels, initializer="relu", name="act_1")(act))
         logits = Linear(self.config.num_bins, initializer=_final_init(self.global_config),
