@@ -72,7 +72,7 @@ def process_templates(raw: dict) -> dict[str, np.ndarray]:
         "template_aatype": aatype.astype(np.int32),
         "template_all_atom_masks": masks,
         "template_all_atom_positions": positions,
-        "template_sum_probs": np.asarray(raw["template_sum_probs"], np.float32).reshape(len(aatype), -1),
+        "template_sum_probs": np.asarray(raw["template_sum_probs"], np.float32).reshape(len(aatype), 1),
         "template_mask": np.ones(len(aatype), np.float32),
         "template_pseudo_beta": pseudo_beta.astype(np.float32),
         "template_pseudo_beta_mask": pseudo_beta_mask.astype(np.float32),
