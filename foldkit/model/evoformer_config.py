@@ -31,6 +31,8 @@ class AttentionConfig:
     num_head: int
     gating: bool = True
     orientation: str = "per_row"   # per_row | per_column
+    key_dim: int | None = None     # total query/key channels over all heads (None: input channels)
+    value_dim: int | None = None   # total value channels over all heads (None: input channels)
     dropout_rate: float = 0.0      # training only
     shared_dropout: bool = True
 

@@ -43,7 +43,8 @@ class MSARowAttentionWithPairBias(hk.Module):
         msa_act = layer_norm_f32(layer_norm("query_norm"), msa_act)
         nonbatched = pair_bias(pair_act, self.config.num_head, norm_name="feat_2d_norm")  # [H, L, L]
         attention = Attention(self.config.num_head, msa_act.shape[-1], self.config.gating,
-                              self.global_config.zero_init)
+                              self.global_config.zero_init,
+                              key_dim=self.config.key_dim, value_dim=self.config.value_dim)
 
         def rows(act, row_bias):
             return attention(act, act, row_bias, nonbatched)
@@ -67,7 +68,8 @@ class MSAColumnAttention(hk.Module):
         bias = mask_bias(column_mask)[:, None, None, :]                 # [L, 1, 1, S]
         columns = layer_norm_f32(layer_norm("query_norm"), columns)
         attention = Attention(self.config.num_head, columns.shape[-1], self.config.gating,
-                              self.global_config.zero_init)
+                              self.global_config.zero_init,
+                              key_dim=self.config.key_dim, value_dim=self.config.value_dim)
 
         def attend(act, col_bias):
             return attention(act, act, col_bias)
@@ -91,7 +93,8 @@ class MSAColumnGlobalAttention(hk.Module):
         column_mask = jnp.swapaxes(msa_mask, 0, 1)                      # [L, S]
         columns = layer_norm_f32(layer_norm("query_norm"), columns)
         attention = GlobalAttention(self.config.num_head, columns.shape[-1], self.config.gating,
-                                    self.global_config.zero_init)
+                                    self.global_config.zero_init,
+                                    key_dim=self.config.key_dim, value_dim=self.config.value_dim)
 
         def attend(act, mask):
             return attention(act, act, mask)

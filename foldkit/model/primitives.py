@@ -99,16 +99,18 @@ class Attention(hk.Module):
 
     Parameters: ``query_w``/``key_w``/``value_w`` [c_in, H, d], ``gating_w``
     [c_in, H, d] and ``gating_b`` [H, d], ``output_w`` [H, d, c_out],
-    ``output_b`` [c_out]; d = c_in // H.
+    ``output_b`` [c_out]; d = key_dim // H (key_dim defaults to c_in).
     """
 
-    def __init__(self, num_head: int, output_dim: int, gating: bool = True,
-                 zero_init: bool = True, name: str = "attention"):
+    def __init__(self, num_head: int, output_dim: int, gating: bool = True, zero_init: bool = True,
+                 key_dim: int | None = None, value_dim: int | None = None, name: str = "attention"):
         super().__init__(name=name)
         self.num_head = num_head
         self.output_dim = output_dim
         self.gating = gating
         self.zero_init = zero_init
+        self.key_dim = key_dim        # total over heads; None: query channels
+        self.value_dim = value_dim    # total over heads; None: memory channels
 
     def __call__(self, q_data: jnp.ndarray, m_data: jnp.ndarray, bias: jnp.ndarray,
                  nonbatched_bias: jnp.ndarray | None = None) -> jnp.ndarray:
@@ -116,8 +118,8 @@ class Attention(hk.Module):
         nonbatched_bias [H, Q, K] shared by the batch. Returns [B, Q, c_out]."""
         dtype = q_data.dtype
         num_head = self.num_head
-        key_dim = q_data.shape[-1] // num_head
-        value_dim = m_data.shape[-1] // num_head
+        key_dim = (self.key_dim or q_data.shape[-1]) // num_head
+        value_dim = (self.value_dim or m_data.shape[-1]) // num_head
         query_w = _param("query_w", (q_data.shape[-1], num_head, key_dim), dtype, _glorot())
         key_w = _param("key_w", (m_data.shape[-1], num_head, key_dim), dtype, _glorot())
         value_w = _param("value_w", (m_data.shape[-1], num_head, value_dim), dtype, _glorot())
@@ -149,24 +151,26 @@ class GlobalAttention(hk.Module):
 
     Parameters: ``query_w`` [c, H, d], ``key_w`` [c, d], ``value_w`` [c, d],
     ``gating_w`` [c, H, d], ``gating_b`` [H, d], ``output_w`` [H, d, c_out],
-    ``output_b`` [c_out]; d = c // H.
+    ``output_b`` [c_out]; d = key_dim // H (key_dim defaults to c).
     """
 
-    def __init__(self, num_head: int, output_dim: int, gating: bool = True,
-                 zero_init: bool = True, name: str = "attention"):
+    def __init__(self, num_head: int, output_dim: int, gating: bool = True, zero_init: bool = True,
+                 key_dim: int | None = None, value_dim: int | None = None, name: str = "attention"):
         super().__init__(name=name)
         self.num_head = num_head
         self.output_dim = output_dim
         self.gating = gating
         self.zero_init = zero_init
+        self.key_dim = key_dim        # total over heads; None: query channels
+        self.value_dim = value_dim    # total over heads; None: memory channels
 
     def __call__(self, q_data: jnp.ndarray, m_data: jnp.ndarray, q_mask: jnp.ndarray) -> jnp.ndarray:
         """q_data, m_data [B, Q, c]; q_mask [B, Q] (also masks the keys). Returns [B, Q, c_out]."""
         dtype = q_data.dtype
         num_head = self.num_head
         channels = q_data.shape[-1]
-        key_dim = channels // num_head
-        value_dim = m_data.shape[-1] // num_head
+        key_dim = (self.key_dim or channels) // num_head
+        value_dim = (self.value_dim or m_data.shape[-1]) // num_head
         query_w = _param("query_w", (channels, num_head, key_dim), dtype, _glorot())
         key_w = _param("key_w", (m_data.shape[-1], key_dim), dtype, _glorot())
         value_w = _param("value_w", (m_data.shape[-1], value_dim), dtype, _glorot())

@@ -81,7 +81,8 @@ class TriangleAttention(hk.Module):
         pair_act = layer_norm_f32(layer_norm("query_norm"), pair_act)
         nonbatched = pair_bias(pair_act, self.config.num_head)         # [H, L, L]
         attention = Attention(self.config.num_head, pair_act.shape[-1], self.config.gating,
-                              self.global_config.zero_init)
+                              self.global_config.zero_init,
+                              key_dim=self.config.key_dim, value_dim=self.config.value_dim)
 
         def rows(act, row_bias):
             return attention(act, act, row_bias, nonbatched)
