@@ -112,21 +112,41 @@ def _is_module_json(path: Path) -> bool:
 
 # --------------------------------------------------------------------------- registries
 
-def _load_registry(module_name: str) -> dict[str, CaseFn]:
+def _load_registry(module_name: str, errors: list[str] | None = None) -> dict[str, CaseFn]:
+    """A module's ``CASES``; {} if the module does not exist. An import that fails
+    inside the module is recorded in ``errors`` (its cases then fail as not implemented)."""
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         if exc.name == module_name:
             return {}
-        raise
+        if errors is None:
+            raise
+        errors.append(f"{module_name} failed to import: {exc}")
+        return {}
+    except Exception as exc:  # a broken registry must not hide the other cases
+        if errors is None:
+            raise
+        errors.append(f"{module_name} failed to import: {type(exc).__name__}: {exc}")
+        return {}
     return dict(getattr(module, "CASES", {}))
 
 
-def module_case_registry() -> dict[str, CaseFn]:
+class Registry(dict):
+    """Case name -> function, plus the import errors met while collecting it."""
+
+    def __init__(self, *args, errors: list[str] | None = None):
+        super().__init__(*args)
+        self.errors = list(errors or [])
+
+
+def module_case_registry() -> Registry:
     """Per-module case name -> function(arrays, case json, chunk_size) -> checks."""
-    registry: dict[str, CaseFn] = {}
+    errors: list[str] = []
+    registry = Registry(errors=[])
     for module_name in MODULE_CASE_REGISTRIES:
-        registry.update(_load_registry(module_name))
+        registry.update(_load_registry(module_name, errors))
+    registry.errors = errors
     return registry
 
 
@@ -172,7 +192,9 @@ def _run_case(case: GoldenCase, chunk_size, registry) -> list[CompareResult]:
     if case.kind == "modules":
         registry = module_case_registry() if registry is None else registry
         if case.name not in registry:
-            raise NotImplementedError(f"no per-module case {case.name!r} in foldkit.testing.cases_*")
+            problems = "; ".join(getattr(registry, "errors", []))
+            raise NotImplementedError(f"no per-module case {case.name!r} in foldkit.testing.cases_*"
+                                      + (f"; {problems}" if problems else ""))
         arrays = _load_npz(case.reference)
         checks = registry[case.name](arrays, case_json, chunk_size)
         results = _compare_all(checks, arrays)
@@ -184,10 +206,12 @@ def _run_case(case: GoldenCase, chunk_size, registry) -> list[CompareResult]:
         checks = model_case_checks(case.folder, case.name, case_json, chunk_size)
         return _compare_all(checks, reference) + _unchecked(reference, {c.name for c in checks})
     if case.kind == "features":
-        features_registry = _load_registry(FEATURE_CASE_REGISTRY) if registry is None else registry
+        errors: list[str] = []
+        features_registry = _load_registry(FEATURE_CASE_REGISTRY, errors) if registry is None else registry
         fn = features_registry.get(case.name) or features_registry.get("*")
         if fn is None:
-            raise NotImplementedError(f"no featurization case {case.name!r} in {FEATURE_CASE_REGISTRY}")
+            raise NotImplementedError(f"no featurization case {case.name!r} in {FEATURE_CASE_REGISTRY}"
+                                      + (f"; {'; '.join(errors)}" if errors else ""))
         arrays = _load_npz(case.reference)
         case_json = dict(case_json, _case_dir=str(case.folder), _case_name=case.name,
                          _reference_file=case.reference.name)
