@@ -52,36 +52,72 @@ def _np(x) -> np.ndarray:
 # --------------------------------------------------------------------------- haiku modules
 
 
-def invariant_point_attention_case(arrays, case, chunk_size) -> list[OutputCheck]:
-    config, global_config = _configs(case, chunk_size)
-    x = _inputs(arrays)
-
+def _ipa_forward(config, global_config):
     def forward(inputs_1d, inputs_2d, mask, affine):
         ipa = InvariantPointAttention(config, global_config, name="invariant_point_attention")
         return ipa(inputs_1d, inputs_2d, mask, QuatRigid.from_tensor(affine))
+    return forward, ("inputs_1d", "inputs_2d", "mask", "affine")
 
-    fn = hk.transform(forward)
-    out = fn.apply(haiku_params(arrays), None, x["inputs_1d"], x["inputs_2d"], x["mask"], x["affine"])
-    return [OutputCheck("output/output", _np(out), Kind.ACTIVATION, mask=_np(x["mask"]))]
+
+def _fold_iteration_forward(config, global_config):
+    def forward(act, affine, mask, single, pair, aatype):
+        fold = FoldIteration(config, global_config, name="fold_iteration")
+        new_act, new_affine, outputs = fold(act, QuatRigid.from_tensor(affine), mask, initial_act=single,
+                                            pair_act=pair, aatype=aatype)
+        return new_act, new_affine.to_tensor(), outputs
+    return forward, ("inputs_1d", "affine", "mask", "single", "inputs_2d", "aatype")
+
+
+_BATCH_KEYS = ("seq_mask", "aatype", "atom14_atom_exists", "atom37_atom_exists", "residx_atom37_to_atom14")
+
+
+def _structure_module_forward(config, global_config):
+    def forward(single, pair, *batch_values):
+        batch = dict(zip(_BATCH_KEYS, batch_values))
+        return StructureModule(config, global_config, name="structure_module")(single, pair, batch)
+    return forward, ("single", "pair") + _BATCH_KEYS
+
+
+_FORWARDS = {
+    "invariant_point_attention": _ipa_forward,
+    "fold_iteration": _fold_iteration_forward,
+    "structure_module": _structure_module_forward,
+}
+
+
+def _transformed(case_name: str, arrays, case, chunk_size):
+    """(haiku transform, its positional inputs) of a haiku-module case."""
+    config, global_config = _configs(case, chunk_size)
+    forward, input_names = _FORWARDS[case_name](config, global_config)
+    x = _inputs(arrays)
+    return hk.transform(forward), tuple(x[name] for name in input_names)
+
+
+def init_param_shapes(case_name: str, arrays, case) -> dict[str, dict[str, tuple[int, ...]]]:
+    """Parameter tree (shapes only) that foldkit's ``init`` creates for a haiku-module case."""
+    fn, args = _transformed(case_name, arrays, case, None)
+    shapes = jax.eval_shape(fn.init, jax.random.PRNGKey(0), *args)
+    return {path: {name: tuple(leaf.shape) for name, leaf in bundle.items()} for path, bundle in shapes.items()}
+
+
+def _apply(case_name: str, arrays, case, chunk_size):
+    fn, args = _transformed(case_name, arrays, case, chunk_size)
+    return jax.jit(fn.apply)(haiku_params(arrays), None, *args)
+
+
+def invariant_point_attention_case(arrays, case, chunk_size) -> list[OutputCheck]:
+    out = _apply("invariant_point_attention", arrays, case, chunk_size)
+    return [OutputCheck("output/output", _np(out), Kind.ACTIVATION, mask=arrays["input/mask"])]
 
 
 def fold_iteration_case(arrays, case, chunk_size) -> list[OutputCheck]:
-    config, global_config = _configs(case, chunk_size)
-    x = _inputs(arrays)
-
-    def forward(act, affine, mask, single, pair, aatype):
-        fold = FoldIteration(config, global_config, name="fold_iteration")
-        return fold(act, QuatRigid.from_tensor(affine), mask, initial_act=single, pair_act=pair, aatype=aatype)
-
-    fn = hk.transform(forward)
-    new_act, new_affine, outputs = fn.apply(haiku_params(arrays), None, x["inputs_1d"], x["affine"], x["mask"],
-                                            x["single"], x["inputs_2d"], x["aatype"])
-    res = _np(x["mask"])[:, 0]                       # [N]
+    new_act, new_affine, outputs = _apply("fold_iteration", arrays, case, chunk_size)
+    res = np.asarray(arrays["input/mask"])[:, 0]                       # [N]
     m2, m3, m4 = res[:, None], res[:, None, None], res[:, None, None, None]
     sc = outputs["sc"]
     return [
         OutputCheck("output/new_activations/act", _np(new_act), Kind.ACTIVATION, m2),
-        OutputCheck("output/new_activations/affine", _np(new_affine.to_tensor()), Kind.UNIT, m2),
+        OutputCheck("output/new_activations/affine", _np(new_affine), Kind.UNIT, m2),
         OutputCheck("output/outputs/affine", _np(outputs["affine"]), Kind.UNIT, m2),
         OutputCheck("output/outputs/sc/angles_sin_cos", _np(sc["angles_sin_cos"]), Kind.UNIT, m3),
         OutputCheck("output/outputs/sc/unnormalized_angles_sin_cos", _np(sc["unnormalized_angles_sin_cos"]),
@@ -93,17 +129,8 @@ def fold_iteration_case(arrays, case, chunk_size) -> list[OutputCheck]:
 
 
 def structure_module_case(arrays, case, chunk_size) -> list[OutputCheck]:
-    config, global_config = _configs(case, chunk_size)
-    x = _inputs(arrays)
-    batch = {k: x[k] for k in ("seq_mask", "aatype", "atom14_atom_exists", "atom37_atom_exists",
-                               "residx_atom37_to_atom14")}
-
-    def forward(single, pair, batch):
-        return StructureModule(config, global_config, name="structure_module")(single, pair, batch)
-
-    fn = hk.transform(forward)
-    out = fn.apply(haiku_params(arrays), None, x["single"], x["pair"], batch)
-    res = _np(x["seq_mask"])
+    out = _apply("structure_module", arrays, case, chunk_size)
+    res = np.asarray(arrays["input/seq_mask"])
     per_res = {2: res[:, None], 3: res[:, None, None], 4: res[:, None, None, None]}
     layered = {3: res[None, :, None], 4: res[None, :, None, None], 5: res[None, :, None, None, None]}
     checks = []
@@ -114,8 +141,12 @@ def structure_module_case(arrays, case, chunk_size) -> list[OutputCheck]:
         checks.append(OutputCheck(name, value, kind, mask))
 
     add("output/representations/structure_module", out["representations"]["structure_module"], Kind.ACTIVATION)
-    add("output/final_affines", out["final_affines"], Kind.POSITION)
-    add("output/traj", out["traj"], Kind.POSITION, stacked=True)
+    # Affines: the quaternion (columns 0-3) is a unit quantity, the translation (4-6) is in Å.
+    quat_columns = np.arange(7) < 4
+    for name, value, res_mask in (("output/final_affines", out["final_affines"], per_res[2]),
+                                  ("output/traj", out["traj"], layered[3])):
+        checks.append(OutputCheck(name, _np(value), Kind.UNIT, res_mask * quat_columns))
+        checks.append(OutputCheck(name, _np(value), Kind.POSITION, res_mask * ~quat_columns))
     add("output/final_atom14_positions", out["final_atom14_positions"], Kind.POSITION)
     add("output/final_atom_positions", out["final_atom_positions"], Kind.POSITION)
     checks.append(OutputCheck("output/final_atom14_mask", _np(out["final_atom14_mask"]), Kind.EXACT))
