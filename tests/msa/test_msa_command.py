@@ -1,0 +1,34 @@
+"""``foldkit msa`` end to end (needs foldkit.io.fasta from the I/O issue)."""
+
+from __future__ import annotations
+
+import pytest
+
+from foldkit.cli import main
+from foldkit.io.msa_files import read_a3m
+
+pytest.importorskip("foldkit.io.fasta")
+
+
+def test_msa_command_writes_a3m(search_case, tmp_path, capsys):
+    name, sequence, database, mates, query = search_case
+    out = tmp_path / "out.a3m"
+    assert main(["msa", str(query), "--db", str(database), "-o", str(out), "--cpu", "1", "--no-progress"]) == 0
+    msa = read_a3m(out, query_sequence=sequence)
+    assert set(mates) <= {d.split("/")[0] for d in msa.descriptions[1:]}
+
+
+def test_single_sequence_mode(search_case, tmp_path):
+    _, sequence, _, _, query = search_case
+    out = tmp_path / "single.a3m"
+    assert main(["msa", str(query), "-o", str(out), "--backend", "single"]) == 0
+    assert read_a3m(out).sequences == (sequence,)
+
+
+def test_bad_database_is_one_line_error(search_case, tmp_path, capsys):
+    query = search_case[4]
+    bad = tmp_path / "bad.fasta"
+    bad.write_text("not fasta\n")
+    assert main(["msa", str(query), "--db", str(bad), "-o", str(tmp_path / "x.a3m")]) == 2
+    err = capsys.readouterr().err
+    assert "bad.fasta" in err and "line 1" in err and "Traceback" not in err
