@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
+import subprocess
 
 import pytest
 
 from foldkit.errors import InputError
+from foldkit.io.msa_files import read_msa
 from foldkit.msa.database import read_fasta_database
 from foldkit.msa.search import UNIREF90_SETTINGS, SequenceDatabase, search_msa
 
@@ -71,3 +74,19 @@ def test_bad_database(tmp_path, text, match, line):
 def test_missing_database(tmp_path):
     with pytest.raises(InputError, match="not found"):
         read_fasta_database(tmp_path / "none.fasta")
+
+
+@pytest.mark.skipif(shutil.which("jackhmmer") is None, reason="HMMER jackhmmer binary not on PATH")
+def test_pyhmmer_rows_equal_jackhmmer_binary(search_case, database, tmp_path):
+    """Same settings, same database: the binary's Stockholm (parsed via #=GC RF) gives the same rows."""
+    name, sequence, db_path, _, query = search_case
+    sto = tmp_path / "out.sto"
+    subprocess.run(["jackhmmer", "-o", "/dev/null", "-A", str(sto), "--noali", "--F1", "0.0005",
+                    "--F2", "0.00005", "--F3", "0.0000005", "--incE", "0.0001", "-E", "0.0001",
+                    "--cpu", "1", "-N", "1", str(query), str(db_path)], check=True)
+    binary = read_msa(sto, query_sequence=sequence)
+    ours = search_msa(name, sequence, database, cpus=1, progress=False)
+    assert dict(zip(binary.descriptions[1:], binary.sequences[1:])) == dict(zip(ours.descriptions[1:],
+                                                                               ours.sequences[1:]))
+    assert dict(zip(binary.descriptions, binary.deletion_matrix)) == dict(zip(ours.descriptions,
+                                                                              ours.deletion_matrix))
