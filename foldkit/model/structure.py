@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from foldkit.model import all_atom
+from foldkit.model.chunking import chunked_apply
 from foldkit.model.geometry import QuatRigid, Rigid
 from foldkit.model.primitives import Linear, layer_norm
 from foldkit.model.structure_config import SidechainConfig, StructureModuleConfig
@@ -108,24 +109,27 @@ class InvariantPointAttention(hk.Module):
             "trainable_point_weights", [num_head], inputs_1d.dtype,
             init=hk.initializers.Constant(np.log(np.exp(1.0) - 1.0))))          # [H]
 
-        scalar_logits = jnp.einsum("ihc,jhc->hij", scalar_weight * q_scalar, k_scalar)   # [H, N, N]
-        diff = q_point[:, None] - k_point[None, :]                               # [N, N, H, P, 3]
-        dist2 = jnp.sum(jnp.square(diff), axis=-1)                               # [N, N, H, P]
-        point_logits = -0.5 * jnp.sum(point_weight * head_weights[:, None] * dist2, axis=-1)
-        point_logits = jnp.transpose(point_logits, (2, 0, 1))                   # [H, N, N]
-        pair_logits = Linear(num_head, name="attention_2d")(inputs_2d)           # [N, N, H]
-        pair_logits = pair_weight * jnp.transpose(pair_logits, (2, 0, 1))
-        logits = scalar_logits + point_logits + pair_logits
-        mask_2d = mask * jnp.swapaxes(mask, -1, -2)                              # [N, N]
-        logits = logits - 1e5 * (1.0 - mask_2d)
-        attn = jax.nn.softmax(logits, axis=-1)                                   # [H, N, N]
+        pair_logits = pair_weight * Linear(num_head, name="attention_2d")(inputs_2d)   # [N, N, H]
 
-        out_scalar = jnp.einsum("hij,jhc->ihc", attn, v_scalar)                 # [N, H, C]
-        out_global = jnp.einsum("hij,jhpx->ihpx", attn, v_point)                # [N, H, Pv, 3]
+        def attend(q_scalar_rows, q_point_rows, pair_logits_rows, mask_rows, pair_rows):
+            """Attention of a block of query residues (rows) over all residues."""
+            logits = jnp.einsum("ihc,jhc->ijh", scalar_weight * q_scalar_rows, k_scalar)   # [n, N, H]
+            dist2 = jnp.sum(jnp.square(q_point_rows[:, None] - k_point[None]), axis=-1)    # [n, N, H, P]
+            logits = logits - 0.5 * jnp.sum(point_weight * head_weights[:, None] * dist2, axis=-1)
+            logits = logits + pair_logits_rows
+            mask_2d = mask_rows * jnp.swapaxes(mask, -1, -2)                         # [n, N]
+            logits = logits - 1e5 * (1.0 - mask_2d)[..., None]
+            attn = jax.nn.softmax(logits, axis=1)                                    # [n, N, H]
+            return (jnp.einsum("ijh,jhc->ihc", attn, v_scalar),                     # [n, H, C]
+                    jnp.einsum("ijh,jhpx->ihpx", attn, v_point),                    # [n, H, Pv, 3]
+                    jnp.einsum("ijh,ijc->ihc", attn, pair_rows))                    # [n, H, c_z]
+
+        chunk_size = getattr(self.global_config, "chunk_size", None)
+        out_scalar, out_global, out_pair = chunked_apply(
+            attend, (q_scalar, q_point, pair_logits, mask, inputs_2d), (0, 0, 0, 0, 0), chunk_size)
         frames = affine.to_rigid().map(lambda x: x[:, None, None])
         out_local = frames.apply_inverse(out_global)                            # [N, H, Pv, 3]
         out_norm = jnp.sqrt(self.DIST_EPSILON + jnp.sum(jnp.square(out_local), axis=-1))
-        out_pair = jnp.einsum("hij,ijc->ihc", attn, inputs_2d)                  # [N, H, c_z]
         features = [out_scalar.reshape(num_res, -1)]
         features += [out_local[..., axis].reshape(num_res, -1) for axis in range(3)]
         features += [out_norm.reshape(num_res, -1), out_pair.reshape(num_res, -1)]
