@@ -19,7 +19,10 @@ _TWO_OVER_PI = np.float32(2.0 / np.pi)
 
 def one_hot(indices: np.ndarray, depth: int) -> np.ndarray:
     """float32 one-hot along a new last axis."""
-    return (np.asarray(indices)[..., None] == np.arange(depth)).astype(np.float32)
+    indices = np.asarray(indices)
+    out = np.zeros(indices.shape + (depth,), dtype=np.float32)
+    np.put_along_axis(out, indices[..., None].astype(np.intp), np.float32(1.0), axis=-1)
+    return out
 
 
 def deletion_transform(deletions: np.ndarray) -> np.ndarray:
@@ -87,17 +90,24 @@ def nearest_neighbor_clusters(clusters: dict, extra: dict, gap_agreement_weight:
 
 
 def summarize_clusters(clusters: dict, extra: dict, assignment: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cluster profile [N, L, 23] and mean deletion count [N, L] over centre + members."""
-    num_clusters = clusters["msa"].shape[0]
+    """Cluster profile [N, L, 23] and mean deletion count [N, L] over centre + members.
 
-    def segment_sum(values: np.ndarray) -> np.ndarray:
-        total = np.zeros((num_clusters,) + values.shape[1:], dtype=np.float32)
-        np.add.at(total, assignment, values)
-        return total
+    Sums of 0/1 masks and integer deletion counts are exact in any order, so the
+    scatter-adds (bincount) give the reference's float32 values.
+    """
+    num_clusters, num_res = clusters["msa"].shape
+    extra_mask = extra["msa_mask"]                                                   # [E, L]
+    cell = assignment[:, None] * num_res + np.arange(num_res)[None, :]               # [E, L]
 
-    extra_mask = extra["msa_mask"]
-    counts = (np.float32(1e-6) + clusters["msa_mask"]) + segment_sum(extra_mask)                 # [N, L]
-    msa_sum = segment_sum(extra_mask[..., None] * one_hot(extra["msa"], NUM_MSA_TOKENS))
+    def segment_sum(values: np.ndarray) -> np.ndarray:                               # [E, L] -> [N, L]
+        sums = np.bincount(cell.ravel(), weights=values.ravel(), minlength=num_clusters * num_res)
+        return sums.reshape(num_clusters, num_res).astype(np.float32)
+
+    counts = (np.float32(1e-6) + clusters["msa_mask"]) + segment_sum(extra_mask)     # [N, L]
+    token_cell = (cell * NUM_MSA_TOKENS + extra["msa"]).ravel()
+    msa_sum = np.bincount(token_cell, weights=extra_mask.ravel(),
+                          minlength=num_clusters * num_res * NUM_MSA_TOKENS)
+    msa_sum = msa_sum.reshape(num_clusters, num_res, NUM_MSA_TOKENS).astype(np.float32)
     msa_sum = msa_sum + one_hot(clusters["msa"], NUM_MSA_TOKENS)
     profile = msa_sum / counts[..., None]
     deletion_sum = segment_sum(extra_mask * extra["deletion_matrix"]) + clusters["deletion_matrix"]
