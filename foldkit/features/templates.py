@@ -111,11 +111,7 @@ def template_hit_from_file(path: str | Path, query_sequence: str, chain_id: str 
                            name: str | None = None) -> TemplateHit:
     """A TemplateHit from a PDB/mmCIF chain; aligned by ``alignment`` (query row,
     template row) or, without one, by a local BLOSUM62 alignment of the sequences."""
-    from foldkit.io.structure import read_structure
-
-    protein = read_structure(path, chain_id=chain_id) if chain_id is not None else read_structure(path)
-    if isinstance(protein, (list, tuple)):
-        protein = protein[0]
+    protein = _read_chain(path, chain_id)
     if alignment is not None:
         query_row, template_row = alignment
         if query_row.replace("-", "") != query_sequence:
@@ -128,3 +124,23 @@ def template_hit_from_file(path: str | Path, query_sequence: str, chain_id: str 
         mapping = align_sequences(query_sequence, protein.sequence)
     label = name or f"{Path(path).name.split('.')[0]}_{chain_id or protein.chain_id}"
     return TemplateHit(label, protein, mapping, sum_probs)
+
+
+def _read_chain(path: str | Path, chain_id: str | None) -> Protein:
+    """One chain of a PDB/mmCIF file via foldkit.io.structure.read_structure."""
+    import inspect
+
+    from foldkit.io.structure import read_structure
+
+    parameters = inspect.signature(read_structure).parameters
+    keyword = next((k for k in ("chain_id", "chain") if k in parameters), None)
+    if chain_id is not None and keyword is not None:
+        result = read_structure(path, **{keyword: chain_id})
+    else:
+        result = read_structure(path)
+    proteins = list(result) if isinstance(result, (list, tuple)) else [result]
+    if chain_id is not None:
+        proteins = [p for p in proteins if p.chain_id == chain_id]
+    if not proteins:
+        raise InputError(f"no chain {chain_id!r} in the template structure", path=str(path))
+    return proteins[0]

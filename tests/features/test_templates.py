@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -72,3 +74,20 @@ def test_unaligned_residues_are_gaps(template_chain):
     assert not raw["template_all_atom_masks"][0, :3].any()
     empty = stack_template_features(query, [])
     assert empty["template_aatype"].shape == (0, len(query), 22)
+
+
+def test_template_from_pdb_file(template_chain, tmp_path):
+    structure = pytest.importorskip("foldkit.io.structure")
+    from foldkit.features.templates import template_hit_from_file
+    from foldkit.io.pdb_format import to_pdb_string
+
+    template_chain = dataclasses.replace(template_chain, chain_id="B")
+    path = tmp_path / "tmpl.pdb"
+    path.write_text(to_pdb_string(template_chain))
+    assert hasattr(structure, "read_structure")
+    query = template_chain.sequence[10:60]
+    hit = template_hit_from_file(path, query, chain_id=template_chain.chain_id)
+    assert hit.query_to_template[0] == 10
+    raw = stack_template_features(query, [hit])
+    np.testing.assert_allclose(raw["template_all_atom_positions"][0, 0],
+                               template_chain.atom_positions[10] * template_chain.atom_mask[10][:, None], atol=1e-3)
