@@ -14,6 +14,7 @@ import numpy as np
 from foldkit import constants as rc
 from foldkit.features import msa_transforms as mt
 from foldkit.features.config import FeatureConfig
+from foldkit.features.raw import make_raw_features
 
 RES, CLUST, EXTRA, TMPL = "res", "clust", "extra", "tmpl"
 # Axis kinds of every processed feature (None = fixed size); used for padding.
@@ -176,3 +177,11 @@ def process_features(raw: dict, config: FeatureConfig, seed: int = 0) -> dict[st
         features = dict(common, **ensemble)
         slices.append({k: pad_feature(k, v, sizes) for k, v in features.items()})
     return {k: np.stack([s[k] for s in slices]) for k in slices[0]}
+
+
+def featurize(sequence: str, msas, config: FeatureConfig, seed: int = 0, description: str = "query",
+              template_features: dict | None = None, residue_index: np.ndarray | None = None
+              ) -> dict[str, np.ndarray]:
+    """Query + MSAs (+ template raw features) -> model inputs in one call."""
+    raw = make_raw_features(sequence, msas, description, residue_index, template_features)
+    return process_features(raw, config, seed)

@@ -53,3 +53,13 @@ def test_raw_features_match(af2_reference, folder, name, suffix):
         assert compare(check, ref).passed, check.name
     numeric = {k for k, v in reference.items() if v.dtype.kind != "U"}
     assert numeric <= {c.name for c in checks}
+
+
+def test_golden_runner_features(af2_reference):
+    import io
+
+    from foldkit.testing.golden import run_all
+
+    out = io.StringIO()
+    passed, failed = run_all(af2_reference, "features", out=out)
+    assert (passed, failed) == (4, 0), out.getvalue()

@@ -124,3 +124,14 @@ def test_feature_config_from_reference(af2_reference):
     assert config.num_batch == 4
     config3 = FeatureConfig.from_json(af2_reference / "config_model_3.json")
     assert config3.num_clusters == 512 and not config3.use_templates
+
+
+def test_featurize_one_call(raw):
+    from foldkit.features.process import featurize
+
+    msa = read_a3m(AF2_REFERENCE / "tiny_model_3_msa.a3m", query_sequence=QUERY)
+    config = small_config().deterministic()
+    ours = featurize(QUERY, [msa], config, description="tiny")
+    expected = process_features(raw, config)
+    for key in expected:
+        np.testing.assert_array_equal(ours[key], expected[key])
