@@ -39,17 +39,24 @@ def layer_stack(num_layers: int, layer_fn: Callable[[Any], Any], carry: Any, sco
         rngs = jax.random.split(rng, num_layers)
         return jax.vmap(lambda r: block.init(r, state))(rngs)
 
+    # The inner init's parameters are registered in the calling scope without
+    # an extra name level; at apply time the lifted function returns every
+    # parameter of the calling scope, so keep only this stack's keys.
+    rng = hk.maybe_next_rng_key()
+    if rng is None:
+        rng = jax.random.PRNGKey(0)  # apply: values come from the outer params
+    lifted = hk.experimental.transparent_lift(stacked_init, allow_reuse=True)(rng, carry)
     if hk.running_init():
-        values = stacked_init(hk.next_rng_key(), carry)
-    else:  # only names and shapes are needed: no computation
-        values = jax.eval_shape(stacked_init, jax.random.PRNGKey(0), carry)
-
-    params: dict[str, dict[str, jax.Array]] = {}
-    for module_path, bundle in values.items():
-        with hk.experimental.name_scope(module_path):
-            params[module_path] = {
-                name: hk.get_parameter(name, value.shape, value.dtype, init=lambda *_, v=value: v)
-                for name, value in bundle.items()}
+        params = lifted
+    else:
+        expected = jax.eval_shape(stacked_init, rng, carry)
+        wrong = sorted(f"{path}//{name} {tuple(value.shape)}" for path, bundle in expected.items()
+                       for name, value in bundle.items()
+                       if name not in lifted.get(path, {}) or lifted[path][name].shape != value.shape)
+        if wrong:
+            raise ValueError(f"layer_stack: parameters missing or of another shape than "
+                             f"{wrong[:5]}{' ...' if len(wrong) > 5 else ''}")
+        params = {path: {name: lifted[path][name] for name in bundle} for path, bundle in expected.items()}
 
     def step(state, layer_params):
         return block.apply(layer_params, None, state), None
