@@ -14,14 +14,14 @@ from typing import Any, Mapping, TypeVar
 _C = TypeVar("_C")
 
 
-def _from_mapping(cls: type[_C], values: Mapping[str, Any], nested: Mapping[str, type] = {}) -> _C:
+def _from_mapping(cls: type[_C], values: Mapping[str, Any], nested: Mapping[str, type] | None = None) -> _C:
     """Build a config dataclass from a mapping; unknown keys are an error."""
     names = {field.name for field in dataclasses.fields(cls)}
     unknown = sorted(set(values) - names)
     if unknown:
         raise ValueError(f"{cls.__name__}: unknown config keys {unknown}")
     kwargs = dict(values)
-    for name, sub_cls in nested.items():
+    for name, sub_cls in (nested or {}).items():
         if name in kwargs and isinstance(kwargs[name], Mapping):
             kwargs[name] = sub_cls.from_dict(kwargs[name])
     return cls(**kwargs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -91,11 +92,15 @@ def test_torsions_survive_frames_atoms_and_back():
     angles = rng.uniform(-np.pi, np.pi, size=(20, 7)).astype(np.float32)
     sin_cos = jnp.asarray(np.stack([np.sin(angles), np.cos(angles)], axis=-1))
     backbone = Rigid(quat_to_rot(jnp.asarray(_random_quats(rng, 20))), jnp.asarray(rng.normal(size=(20, 3)) * 20))
-    frames = all_atom.torsion_angles_to_frames(aatype, backbone, sin_cos)
-    atom14 = all_atom.frames_and_literature_positions_to_atom14_pos(aatype, frames)
-    tables = all_atom.atom14_atom37_tables(aatype)
-    atom37 = all_atom.atom14_to_atom37(atom14, tables["residx_atom37_to_atom14"], tables["atom37_atom_exists"])
-    measured = all_atom.atom37_to_torsion_angles(aatype[None], atom37[None], tables["atom37_atom_exists"][None])
+    @jax.jit
+    def round_trip(aatype, backbone, sin_cos):
+        frames = all_atom.torsion_angles_to_frames(aatype, backbone, sin_cos)
+        atom14 = all_atom.frames_and_literature_positions_to_atom14_pos(aatype, frames)
+        tables = all_atom.atom14_atom37_tables(aatype)
+        atom37 = all_atom.atom14_to_atom37(atom14, tables["residx_atom37_to_atom14"], tables["atom37_atom_exists"])
+        return all_atom.atom37_to_torsion_angles(aatype[None], atom37[None], tables["atom37_atom_exists"][None])
+
+    measured = round_trip(aatype, backbone, sin_cos)
     mask = np.asarray(measured["torsion_angles_mask"][0])
     ours = np.asarray(measured["torsion_angles_sin_cos"][0])
     assert mask[:, 2].all() and mask[:, 3:].sum() == np.sum(constants.table("chi_angles_mask"))
