@@ -129,3 +129,11 @@ def test_malformed_stockholm(tmp_path, text, match, line):
         read_msa(path)
     assert str(path) in str(info.value)
     assert info.value.line == line
+
+
+def test_a3m_dots_are_insert_gaps_and_single_sequence():
+    msa = parse_a3m(">q\nMK.TAY\n>h\nMKaTA-\n")
+    assert msa.sequences == ("MKTAY", "MKTA-") and msa.deletion_matrix[1] == (0, 0, 1, 0, 0)
+    single = Msa.single_sequence("MKTAY", "q")
+    assert len(single) == 1 and single.deletion_matrix == ((0,) * 5,)
+    assert len(merge_msas([msa, single]).truncate(1)) == 1
