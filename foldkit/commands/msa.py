@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from foldkit.errors import InputError
+from foldkit.errors import FoldkitError, InputError
 
 
 def add_parser(subparsers) -> None:
@@ -33,7 +33,10 @@ def add_parser(subparsers) -> None:
 
 
 def _read_queries(path: Path):
-    from foldkit.io.fasta import read_fasta
+    try:
+        from foldkit.io.fasta import read_fasta
+    except ImportError:
+        raise FoldkitError("the FASTA reader (foldkit.io.fasta) is not installed") from None
 
     queries = read_fasta(path)
     if not queries:
