@@ -63,3 +63,14 @@ def test_golden_runner_features(af2_reference):
     out = io.StringIO()
     passed, failed = run_all(af2_reference, "features", out=out)
     assert (passed, failed) == (4, 0), out.getvalue()
+
+
+@pytest.mark.parametrize("folder,name,suffix", CASES, ids=[c[1] for c in CASES])
+def test_raw_string_features_match(af2_reference, folder, name, suffix):
+    from foldkit.testing.cases_features import build_raw_features
+
+    reference = _load(folder / f"{name}_raw_features.npz")
+    ours = build_raw_features(folder, name)
+    for key in ("sequence", "msa_species_identifiers", "template_sequence", "template_domain_names"):
+        if key in reference:
+            assert ours[key].tolist() == reference[key].tolist(), key
