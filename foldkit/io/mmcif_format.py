@@ -1,0 +1,165 @@
+"""mmCIF format: the ``_atom_site`` loop -> ``AtomTable`` (parsed by gemmi.cif), and ``Protein`` -> mmCIF.
+
+Author fields are preferred (``auth_asym_id``, ``auth_seq_id``,
+``auth_comp_id``, ``auth_atom_id``), falling back to the label fields, so
+chain ids and residue numbers match the PDB-format file of the same entry.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from gemmi import cif
+
+from foldkit import constants as rc
+from foldkit.errors import InputError
+from foldkit.io.atom_table import AtomTable
+from foldkit.protein import Protein
+
+_NULL = ("?", ".")
+_TAGS = ("Cartn_x", "group_PDB", "type_symbol", "label_atom_id", "label_alt_id", "label_comp_id", "label_asym_id",
+         "label_seq_id", "pdbx_PDB_ins_code", "Cartn_y", "Cartn_z", "occupancy", "B_iso_or_equiv",
+         "auth_seq_id", "auth_comp_id", "auth_asym_id", "auth_atom_id", "pdbx_PDB_model_num")
+_REQUIRED = ("Cartn_x", "Cartn_y", "Cartn_z")
+
+
+def is_mmcif_text(text: str) -> bool:
+    """True when the first data line of the text opens a CIF data block."""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return stripped.startswith("data_")
+    return False
+
+
+def _unquote(values: np.ndarray) -> np.ndarray:
+    quoted = np.char.startswith(values, "'") | np.char.startswith(values, '"')
+    if quoted.any():
+        values = values.copy()
+        values[quoted] = [cif.as_string(v) for v in values[quoted]]
+    return values
+
+
+def parse_mmcif_text(text: str, path: str) -> AtomTable:
+    """Atom records of the first data block of an mmCIF text."""
+    try:
+        document = cif.read_string(text)
+    except (RuntimeError, ValueError) as exc:
+        message = str(exc)
+        line = None
+        if "line " in message:
+            digits = message.split("line ", 1)[1].split(":")[0].split()[0]
+            line = int(digits) if digits.isdigit() else None
+        raise InputError(f"mmCIF syntax error: {message.splitlines()[0]}", path=path, line=line) from None
+    if len(document) == 0:
+        raise InputError("no mmCIF data block", path=path)
+    block = document[0]
+    table = block.find("_atom_site.", [_TAGS[0]] + ["?" + tag for tag in _TAGS[1:]])
+    if len(table) == 0:
+        raise InputError("no _atom_site records (no atoms)", path=path)
+    columns: dict[str, np.ndarray] = {}
+    for index, tag in enumerate(_TAGS):
+        if table.has_column(index):
+            columns[tag] = np.array(list(table.column(index)), dtype=str)
+    for tag in _REQUIRED:
+        if tag not in columns:
+            raise InputError(f"_atom_site.{tag} is missing", path=path)
+
+    def pick(author: str, label: str, what: str) -> np.ndarray:
+        for tag in (author, label):
+            if tag in columns:
+                values = _unquote(columns[tag])
+                return values
+        raise InputError(f"_atom_site has neither {author} nor {label} ({what})", path=path)
+
+    def numbers(tag: str, what: str, default: float | None, dtype=np.float64) -> np.ndarray:
+        values = columns.get(tag)
+        if values is None:
+            if default is None:
+                raise InputError(f"_atom_site.{tag} is missing", path=path)
+            return np.full(len(table), default, dtype=dtype)
+        null = np.isin(values, _NULL)
+        if null.any() and default is None:
+            row = int(np.flatnonzero(null)[0])
+            raise InputError(f"_atom_site row {row + 1}: {what} is missing ({values[row]!r})", path=path)
+        out = np.full(len(values), default if default is not None else 0, dtype=dtype)
+        try:
+            out[~null] = values[~null].astype(np.float64).astype(dtype)
+        except ValueError:
+            for row in np.flatnonzero(~null):
+                try:
+                    float(values[row])
+                except ValueError:
+                    raise InputError(f"_atom_site row {row + 1}: {what} {values[row]!r} is not a number",
+                                     path=path) from None
+        return out
+
+    coords = np.stack([numbers(f"Cartn_{axis}", f"{axis} coordinate", None) for axis in "xyz"], axis=-1)
+    seq_tag = "auth_seq_id" if "auth_seq_id" in columns else "label_seq_id"
+    resseq = numbers(seq_tag, "residue number", None, dtype=np.int64)
+    chain = pick("auth_asym_id", "label_asym_id", "chain id")
+    chain = np.where(np.isin(chain, _NULL), "", chain)
+    icode = columns.get("pdbx_PDB_ins_code", np.full(len(table), "?"))
+    altloc = columns.get("label_alt_id", np.full(len(table), "."))
+    element = columns.get("type_symbol", np.full(len(table), "?"))
+    group = columns.get("group_PDB", np.full(len(table), "ATOM"))
+    return AtomTable(
+        model=numbers("pdbx_PDB_model_num", "model number", 1, dtype=np.int64),
+        chain=chain,
+        resseq=resseq,
+        icode=np.where(np.isin(icode, _NULL), "", icode),
+        resname=np.char.upper(pick("auth_comp_id", "label_comp_id", "residue name")),
+        atom_name=np.char.upper(pick("auth_atom_id", "label_atom_id", "atom name")),
+        altloc=np.where(np.isin(altloc, _NULL), "", altloc),
+        element=np.char.upper(np.where(np.isin(element, _NULL), "", element)),
+        is_hetatm=group == "HETATM",
+        coords=coords,
+        occupancy=numbers("occupancy", "occupancy", 1.0),
+        b_factor=numbers("B_iso_or_equiv", "B-factor", 0.0),
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Writing
+
+MMCIF_BLANK_CHAIN = "A"
+
+
+def to_mmcif_string(protein: Protein, name: str = "foldkit") -> str:
+    """mmCIF text of one chain with entity, sequence and atom_site categories (B_iso from b_factors).
+
+    mmCIF has no blank chain ids: a blank chain is written as 'A'.
+    """
+    block = "".join(c if c.isalnum() or c in "_-." else "_" for c in name) or "foldkit"
+    chain = protein.chain_id.strip() or MMCIF_BLANK_CHAIN
+    resnames = [rc.resname_of(int(a)) for a in protein.aatype]
+    icodes = protein.insertion_codes or ("",) * len(protein)
+    lines = [f"data_{block}", "#", f"_entry.id {block}", "#",
+             "loop_", "_entity.id", "_entity.type", "1 polymer", "#",
+             "_entity_poly.entity_id 1", "_entity_poly.type 'polypeptide(L)'", "#",
+             "loop_", "_entity_poly_seq.entity_id", "_entity_poly_seq.num", "_entity_poly_seq.mon_id",
+             "_entity_poly_seq.hetero"]
+    lines += [f"1 {i + 1} {r} n" for i, r in enumerate(resnames)]
+    lines += ["#", "loop_", "_struct_asym.id", "_struct_asym.entity_id", f"{chain} 1", "#",
+              "loop_", "_chem_comp.id", "_chem_comp.type"]
+    lines += [f"{r} 'L-peptide linking'" for r in sorted(set(resnames))]
+    lines += ["#", "loop_"] + [f"_atom_site.{tag}" for tag in (
+        "group_PDB", "id", "type_symbol", "label_atom_id", "label_alt_id", "label_comp_id", "label_asym_id",
+        "label_entity_id", "label_seq_id", "pdbx_PDB_ins_code", "Cartn_x", "Cartn_y", "Cartn_z",
+        "occupancy", "B_iso_or_equiv", "pdbx_formal_charge", "auth_seq_id", "auth_comp_id",
+        "auth_asym_id", "auth_atom_id", "pdbx_PDB_model_num")]
+    positions = np.asarray(protein.atom_positions, dtype=np.float64)
+    mask = np.asarray(protein.atom_mask) > 0
+    b_factors = np.asarray(protein.b_factors, dtype=np.float64)
+    serial = 1
+    for i, resname in enumerate(resnames):
+        resseq = int(protein.residue_index[i])
+        icode = icodes[i] or "?"
+        for atom in np.flatnonzero(mask[i]):
+            atom_name = rc.ATOM_TYPES[atom]
+            x, y, z = positions[i, atom]
+            lines.append(f"ATOM {serial} {atom_name[0]} {atom_name} . {resname} {chain} 1 {i + 1} {icode} "
+                         f"{x:.3f} {y:.3f} {z:.3f} 1.00 {b_factors[i, atom]:.2f} ? {resseq} {resname} "
+                         f"{chain} {atom_name} 1")
+            serial += 1
+    lines.append("#")
+    return "\n".join(lines) + "\n"
