@@ -20,6 +20,9 @@ from foldkit.model.runner import predict_from_features
 from foldkit.model.templates import template_torsion_features
 from foldkit.testing.compare import Kind, OutputCheck
 
+# reference arrays that are masks for other comparisons, not outputs
+MASK_KEYS = ("intermediates/template_torsion_well_conditioned",)
+
 _KIND_RULES = (  # first match wins; names without the recycle prefix
     (r"(bin_edges|breaks|final_atom_mask|final_atom14_mask|max_predicted_aligned_error)$", Kind.EXACT),
     (r"intermediates/template_torsion_angles_mask$", Kind.EXACT),
@@ -64,16 +67,11 @@ def model_case_checks(folder: Path, name: str, case_json: dict, chunk_size: int 
         _, _, torsions = template_torsion_features(template_batch, GlobalConfig(zero_init=config.model.global_config.zero_init))
         for key, value in torsions.items():
             outputs[f"intermediates/template_{key}"] = np.asarray(value)
-        if well_conditioned is not None:
-            outputs["intermediates/template_torsion_well_conditioned"] = well_conditioned  # the mask itself
 
     checks = []
     for key in reference_keys:
         if key not in outputs:
             continue  # reported as "reference output not compared" by the runner
-        if key == "intermediates/template_torsion_well_conditioned":
-            checks.append(OutputCheck(key, outputs[key], Kind.EXACT))
-            continue
         mask = None
         if key.startswith("intermediates/template_torsion_angles") or key.startswith(
                 "intermediates/template_alt_torsion_angles"):

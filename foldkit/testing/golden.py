@@ -201,10 +201,11 @@ def _run_case(case: GoldenCase, chunk_size, registry) -> list[CompareResult]:
         outputs = [k for k in arrays if k.startswith("output/")]
         return results + _unchecked(outputs, {c.name for c in checks})
     if case.kind == "model":
-        from foldkit.testing.cases_model import model_case_checks
+        from foldkit.testing.cases_model import MASK_KEYS, model_case_checks
         reference = _load_npz(case.reference)
         checks = model_case_checks(case.folder, case.name, case_json, chunk_size)
-        return _compare_all(checks, reference) + _unchecked(reference, {c.name for c in checks})
+        outputs = [k for k in reference if k not in MASK_KEYS]
+        return _compare_all(checks, reference) + _unchecked(outputs, {c.name for c in checks})
     if case.kind == "features":
         errors: list[str] = []
         features_registry = _load_registry(FEATURE_CASE_REGISTRY, errors) if registry is None else registry
