@@ -13,6 +13,7 @@ ligands) are documented in :mod:`foldkit.io.atom_table`. Writers
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Sequence
@@ -27,7 +28,7 @@ from foldkit.io.textfile import atomic_write_text, display_name, read_text
 from foldkit.protein import Protein
 
 __all__ = [
-    "STRUCTURE_FORMATS", "detect_structure_format", "read_atom_table", "read_structure", "read_chains",
+    "STRUCTURE_FORMATS", "StructureFile", "detect_structure_format", "read_structure_file", "read_structure", "read_chains",
     "read_ts_models", "to_pdb_string", "to_mmcif_string", "to_ts_string", "write_pdb", "write_mmcif",
     "write_ts", "write_structure",
 ]
@@ -57,29 +58,43 @@ def detect_structure_format(text: str, path: str | os.PathLike = "") -> str | No
     return None
 
 
-def _parse(text: str, name: str, fmt: str) -> tuple[AtomTable, casp_ts.TsFile | None]:
-    if fmt == "mmcif":
-        return mmcif_format.parse_mmcif_text(text, name), None
-    lines = text.splitlines()
-    if fmt == "ts":
-        ts_file = casp_ts.scan_ts(lines, name)
-        return pdb_format.atom_table_from_lines(ts_file.atoms, name), ts_file
-    return pdb_format.atom_table_from_lines(pdb_format.scan_pdb_lines(lines, name), name), None
+@dataclasses.dataclass(frozen=True)
+class StructureFile:
+    """Every atom record of a structure file, with its format (and TS header when it is TS)."""
+
+    path: str
+    format: str                          # 'pdb', 'mmcif' or 'ts'
+    atoms: AtomTable
+    ts: casp_ts.TsFile | None = None     # TARGET, MODEL blocks, PARENT lines of a TS file
+
+    @property
+    def model_numbers(self) -> list[int]:
+        return model_numbers(self.atoms)
+
+    def chains(self, model: int | None = None) -> list[Protein]:
+        """Every protein chain of one model (None = the first)."""
+        return build_chains(select_model(self.atoms, model, self.path), self.path, all_chains=True)
 
 
-def read_atom_table(path: str | os.PathLike, fmt: str | None = None) -> tuple[str, AtomTable]:
-    """(format, every atom record) of a PDB, mmCIF or TS file."""
+def read_structure_file(path: str | os.PathLike, fmt: str | None = None) -> StructureFile:
+    """Parse a PDB, mmCIF or TS file (format from the content unless ``fmt``) into a StructureFile."""
     name = display_name(path)
     text = read_text(path)
     fmt = fmt or detect_structure_format(text, path)
     if fmt is None:
-        first = next(line for line in text.splitlines() if line.strip())
+        lines = text.splitlines()
+        number, first = next((i, line) for i, line in enumerate(lines, 1) if line.strip())
         raise InputError(f"not a PDB, mmCIF or CASP TS file (first line: {first.strip()[:40]!r})",
-                         path=name, line=text.splitlines().index(first) + 1)
-    if fmt not in STRUCTURE_FORMATS:
-        raise ValueError(f"unknown structure format {fmt!r}")
-    table, _ = _parse(text, name, fmt)
-    return fmt, table
+                         path=name, line=number)
+    if fmt == "mmcif":
+        return StructureFile(name, fmt, mmcif_format.parse_mmcif_text(text, name))
+    if fmt == "ts":
+        ts_file = casp_ts.scan_ts(text.splitlines(), name)
+        return StructureFile(name, fmt, pdb_format.atom_table_from_lines(ts_file.atoms, name), ts_file)
+    if fmt == "pdb":
+        atoms = pdb_format.scan_pdb_lines(text.splitlines(), name)
+        return StructureFile(name, fmt, pdb_format.atom_table_from_lines(atoms, name))
+    raise ValueError(f"unknown structure format {fmt!r}")
 
 
 def read_structure(path: str | os.PathLike, chain: str | None = None, model: int | None = None, *,
@@ -92,16 +107,13 @@ def read_structure(path: str | os.PathLike, chain: str | None = None, model: int
     """
     if chain is None:
         chain = chain_id
-    name = display_name(path)
-    _, table = read_atom_table(path)
-    return build_chains(select_model(table, model, name), name, chain=chain)[0]
+    structure = read_structure_file(path)
+    return build_chains(select_model(structure.atoms, model, structure.path), structure.path, chain=chain)[0]
 
 
 def read_chains(path: str | os.PathLike, model: int | None = None) -> list[Protein]:
     """Every protein chain of one model (None = the first), in file order."""
-    name = display_name(path)
-    _, table = read_atom_table(path)
-    return build_chains(select_model(table, model, name), name, all_chains=True)
+    return read_structure_file(path).chains(model)
 
 
 def read_ts_models(path: str | os.PathLike, chain: str | None = None) -> list[tuple[int, Protein]]:
@@ -110,10 +122,10 @@ def read_ts_models(path: str | os.PathLike, chain: str | None = None) -> list[tu
     A file without the TS header is read as PDB: one entry per MODEL (or a
     single model numbered 1).
     """
-    name = display_name(path)
-    fmt, table = read_atom_table(path)
-    return [(number, build_chains(select_model(table, number, name), name, chain=chain)[0])
-            for number in model_numbers(table)]
+    structure = read_structure_file(path)
+    return [(number, build_chains(select_model(structure.atoms, number, structure.path), structure.path,
+                                  chain=chain)[0])
+            for number in structure.model_numbers]
 
 
 def write_pdb(protein: Protein, path: str | os.PathLike) -> None:

@@ -1,0 +1,196 @@
+"""Input formats that ``foldkit check`` knows: detection and one validator per format.
+
+Each :class:`FileFormat` names a validator as ``"module:function"``; the
+function takes a path, reads the whole file with foldkit's own reader and
+returns a one-line summary ("3 FASTA records, lengths 76-412") or raises
+:class:`~foldkit.errors.InputError`. To support a new input (A3M, Stockholm,
+parameter files), add one entry to :data:`FORMATS`; modules are imported only
+when their format is checked.
+
+Detection: a file whose extension belongs to a format, and whose content that
+format's sniffer accepts, is that format; otherwise the first format (in
+:data:`FORMATS` order) whose sniffer accepts the first 8 KB wins.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import importlib
+import os
+import warnings
+import zlib
+from pathlib import Path
+from typing import Callable
+
+from foldkit.errors import InputError
+from foldkit.io.textfile import GZIP_MAGIC, display_name
+
+HEAD_BYTES = 8192
+
+
+def _first_text_line(head: bytes, skip_comments: bool = False) -> str:
+    for raw in head.splitlines():
+        line = raw.decode("utf-8", errors="replace").strip()
+        if line and not (skip_comments and line.startswith("#")):
+            return line
+    return ""
+
+
+def sniff_fasta(head: bytes) -> bool:
+    return _first_text_line(head).startswith(">")
+
+
+def sniff_ts(head: bytes) -> bool:
+    return _first_text_line(head).upper().startswith("PFRMAT")
+
+
+def sniff_mmcif(head: bytes) -> bool:
+    return _first_text_line(head, skip_comments=True).startswith("data_")
+
+
+def sniff_pdb(head: bytes) -> bool:
+    from foldkit.io.structure import detect_structure_format
+
+    return detect_structure_format(head.decode("utf-8", errors="replace")) == "pdb"
+
+
+@dataclasses.dataclass(frozen=True)
+class FileFormat:
+    """One input format that ``foldkit check`` validates."""
+
+    name: str                         # short name, also the --format value
+    description: str                  # for messages and --help
+    extensions: tuple[str, ...]       # lower case, with the dot, '.gz' stripped first
+    sniff: Callable[[bytes], bool]    # first bytes (decompressed) -> looks like this format
+    validator: str                    # "module:function", function(path) -> one-line summary
+
+
+FORMATS: tuple[FileFormat, ...] = (
+    FileFormat("ts", "CASP TS prediction", (".ts",), sniff_ts, "foldkit.io.validate:validate_structure"),
+    FileFormat("mmcif", "mmCIF structure", (".cif", ".mmcif"), sniff_mmcif,
+               "foldkit.io.validate:validate_structure"),
+    FileFormat("pdb", "PDB structure", (".pdb", ".ent"), sniff_pdb, "foldkit.io.validate:validate_structure"),
+    FileFormat("fasta", "FASTA sequences", (".fasta", ".fa", ".faa", ".fas", ".seq"), sniff_fasta,
+               "foldkit.io.validate:validate_fasta"),
+)
+
+
+def format_names() -> tuple[str, ...]:
+    return tuple(f.name for f in FORMATS)
+
+
+def get_format(name: str) -> FileFormat:
+    for file_format in FORMATS:
+        if file_format.name == name:
+            return file_format
+    raise InputError(f"unknown format {name!r}; known formats: {', '.join(format_names())}")
+
+
+def read_head(path: str | os.PathLike) -> bytes:
+    """The first bytes of a file, decompressed when it is gzip."""
+    name = display_name(path)
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(HEAD_BYTES)
+            if head[:2] == GZIP_MAGIC:
+                handle.seek(0)
+                with gzip.open(handle) as unzipped:
+                    head = unzipped.read(HEAD_BYTES)
+    except FileNotFoundError:
+        raise InputError("file not found", path=name) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a file", path=name) from None
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"cannot read file ({exc})", path=name) from None
+    return head
+
+
+def detect_format(path: str | os.PathLike) -> FileFormat:
+    """The format of a file, by extension and content (see the module docstring)."""
+    name = display_name(path)
+    if str(path) == "-":
+        raise InputError("stdin cannot be checked; give a file path", path=name)
+    head = read_head(path)
+    if not head.strip():
+        raise InputError("file is empty", path=name)
+    suffixes = [s.lower() for s in Path(str(path)).suffixes if s.lower() != ".gz"]
+    extension = suffixes[-1] if suffixes else ""
+    for file_format in FORMATS:
+        if extension in file_format.extensions and file_format.sniff(head):
+            return file_format
+    for file_format in FORMATS:
+        if file_format.sniff(head):
+            return file_format
+    if b"\x00" in head:
+        raise InputError("binary data of no known format", path=name)
+    first = _first_text_line(head)[:40]
+    raise InputError(f"unrecognised format (first line {first!r}); known formats: "
+                     f"{', '.join(f.description for f in FORMATS)}", path=name)
+
+
+def validator_of(file_format: FileFormat) -> Callable[[str], str]:
+    module_name, _, function_name = file_format.validator.partition(":")
+    return getattr(importlib.import_module(module_name), function_name)
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckResult:
+    """Outcome of checking one file."""
+
+    path: str
+    format: str | None
+    summary: str | None               # one line when valid
+    error: str | None                 # the message when invalid
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def check_file(path: str | os.PathLike, format_name: str | None = None) -> CheckResult:
+    """Detect (or take) the format of a file and run its validator; never raises InputError."""
+    name = display_name(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            file_format = get_format(format_name) if format_name else detect_format(path)
+            summary = validator_of(file_format)(str(path))
+        except InputError as exc:
+            return CheckResult(name, format_name, None, str(exc), tuple(str(w.message) for w in caught))
+    return CheckResult(name, file_format.name, summary, None, tuple(str(w.message) for w in caught))
+
+
+# ----------------------------------------------------------------------------------------------
+# Validators of the formats of this module
+
+
+def _range_text(values: list[int], noun: str) -> str:
+    if len(set(values)) == 1:
+        return f"{noun} {values[0]}"
+    return f"{noun}s {min(values)}-{max(values)}"
+
+
+def validate_fasta(path: str) -> str:
+    from foldkit.io.fasta import read_fasta, record_file_names
+
+    queries = read_fasta(path)
+    record_file_names(queries, display_name(path))
+    lengths = [len(q) for q in queries]
+    plural = "s" if len(queries) > 1 else ""
+    return f"{len(queries)} FASTA record{plural}, {_range_text(lengths, 'length')}"
+
+
+def validate_structure(path: str) -> str:
+    from foldkit.io.structure import read_structure_file
+
+    structure = read_structure_file(path)
+    models = structure.model_numbers
+    chains = [structure.chains(number) for number in models]   # every model must hold protein residues
+    kind = {"pdb": "PDB", "mmcif": "mmCIF", "ts": "CASP TS"}[structure.format]
+    if structure.ts is not None:
+        kind += f" for target {structure.ts.target or '(no TARGET)'}"
+    plural = "s" if len(models) > 1 else ""
+    listed = ", ".join(f"chain {c.chain_id or '(blank)'} {len(c)} residues" for c in chains[0])
+    return f"{kind}, {len(models)} model{plural}; model {models[0]}: {listed}"
