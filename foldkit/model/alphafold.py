@@ -34,7 +34,7 @@ from foldkit.model.evoformer import EvoformerIteration
 from foldkit.model.global_config import GlobalConfig
 from foldkit.model.params import ParamSpec, spec_of
 from foldkit.model.primitives import Linear, layer_norm
-from foldkit.model.stacking import stacked_layers
+from foldkit.model.layer_stack import layer_stack
 from foldkit.model.structure import StructureModule
 from foldkit.model.templates import TemplateEmbedding, embed_template_rows, template_torsion_features
 
@@ -78,7 +78,7 @@ def _evoformer_blocks(config: EmbeddingsAndEvoformerConfig, global_config: Globa
         return EvoformerIteration(config.evoformer, global_config, is_extra_msa=is_extra_msa, name=name)(
             acts[0], acts[1], msa_mask, pair_mask)
 
-    return stacked_layers(num_block, block, (msa, pair))
+    return layer_stack(num_block, block, (msa, pair))
 
 
 class EmbeddingsAndEvoformer(hk.Module):

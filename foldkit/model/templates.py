@@ -25,7 +25,7 @@ from foldkit.model.chunking import chunked_apply
 from foldkit.model.config import TemplateAttentionConfig, TemplateConfig, TemplatePairStackConfig
 from foldkit.model.evoformer import Transition
 from foldkit.model.global_config import GlobalConfig
-from foldkit.model.stacking import LAYER_STACK_SCOPE, stacked_layers
+from foldkit.model.layer_stack import LAYER_STACK_SCOPE, layer_stack
 from foldkit.model.primitives import Linear, layer_norm, layer_norm_f32
 from foldkit.model.triangle import TriangleAttention, TriangleMultiplication
 
@@ -118,7 +118,7 @@ class TemplatePairStack(hk.Module):
 
         if not cfg.num_block:
             return pair_act
-        return stacked_layers(cfg.num_block, block, pair_act, scope=LAYER_STACK_SCOPE)
+        return layer_stack(cfg.num_block, block, pair_act, scope=LAYER_STACK_SCOPE)
 
 
 class SingleTemplateEmbedding(hk.Module):
