@@ -33,29 +33,27 @@ def chunked_apply(fn: Callable[..., Any], args: Sequence[Any], in_axes: Sequence
     if chunk_size is None or chunk_size >= batch:
         return fn(*args)
 
-    # batch axis first for every batched argument
-    leading = [jnp.moveaxis(a, ax, 0) if ax is not None else a for a, ax in zip(args, in_axes)]
-
-    def call(sliced: list[Any]) -> Any:
-        full = [s if ax is not None else a for s, a, ax in zip(sliced, args, in_axes)]
-        full = [jnp.moveaxis(s, 0, ax) if ax is not None else s for s, ax in zip(full, in_axes)]
-        return fn(*full)
+    def call(sliced: Sequence[Any]) -> Any:
+        return fn(*[part if ax is not None else whole for part, whole, ax in zip(sliced, args, in_axes)])
 
     num_full = batch // chunk_size
     remainder = batch - num_full * chunk_size
     pieces = []
     if num_full:
-        # [num_full, chunk_size, ...] per batched argument; None placeholders for shared ones
-        stacked = [a[: num_full * chunk_size].reshape((num_full, chunk_size) + a.shape[1:])
-                   if ax is not None else None for a, ax in zip(leading, in_axes)]
+        # scan over chunk start offsets and slice inside the body: no transposed
+        # or reshaped copy of the inputs is made
+        starts = jnp.arange(num_full, dtype=jnp.int32) * chunk_size
 
-        def body(carry, xs):
-            return carry, call(list(xs))
+        def body(carry, start):
+            sliced = [jax.lax.dynamic_slice_in_dim(a, start, chunk_size, axis=ax) if ax is not None else None
+                      for a, ax in zip(args, in_axes)]
+            return carry, call(sliced)
 
-        _, ys = hk.scan(body, None, stacked)
+        _, ys = hk.scan(body, None, starts)
         pieces.append(jax.tree.map(lambda y: y.reshape((num_full * chunk_size,) + y.shape[2:]), ys))
     if remainder:
-        tail = [a[num_full * chunk_size:] if ax is not None else None for a, ax in zip(leading, in_axes)]
+        tail = [jax.lax.slice_in_dim(a, num_full * chunk_size, batch, axis=ax) if ax is not None else None
+                for a, ax in zip(args, in_axes)]
         pieces.append(call(tail))
     if len(pieces) == 1:
         return pieces[0]

@@ -36,30 +36,36 @@ class TriangleMultiplication(hk.Module):
         mask = pair_mask.astype(pair_act.dtype)[..., None]             # [L, L, 1]
         act = layer_norm_f32(layer_norm("layer_norm_input"), pair_act)
 
-        def gated_projection(prefix: str) -> jnp.ndarray:
-            projection = mask * Linear(num_intermediate, name=f"{prefix}_projection")(act)
-            gate = Linear(num_intermediate, initializer="zeros", bias_init=1.0, name=f"{prefix}_gate")(act)
-            return projection * jax.nn.sigmoid(gate)                   # [L, L, c]
-
-        left = gated_projection("left")
-        right = gated_projection("right")
-        if self.config.outgoing:   # out[i, j] = sum_k left[i, k] * right[j, k]
-            rows_i, rows_j = left, right
-        else:                      # out[i, j] = sum_k left[k, j] * right[k, i]
-            rows_i, rows_j = jnp.swapaxes(right, 0, 1), jnp.swapaxes(left, 0, 1)
-
+        left_projection = Linear(num_intermediate, name="left_projection")
+        right_projection = Linear(num_intermediate, name="right_projection")
+        left_gate = Linear(num_intermediate, initializer="zeros", bias_init=1.0, name="left_gate")
+        right_gate = Linear(num_intermediate, initializer="zeros", bias_init=1.0, name="right_gate")
         center_norm = layer_norm("center_layer_norm")
         output_projection = Linear(channels, initializer=_final_init(self.global_config),
                                    name="output_projection")
         gating_linear = Linear(channels, initializer="zeros", bias_init=1.0, name="gating_linear")
 
-        def update_rows(edges_i, input_rows):
-            # edges_i [l, L, c], input_rows [l, L, c_z] -> [l, L, c_z]
-            triangle = jnp.einsum("ikc,jkc->ijc", edges_i, rows_j)
+        def edges(projection: Linear, gate: Linear, act_: jnp.ndarray, mask_: jnp.ndarray) -> jnp.ndarray:
+            return mask_ * projection(act_) * jax.nn.sigmoid(gate(act_))
+
+        # outgoing: out[i, j] = sum_k left[i, k] * right[j, k]  (chunks of rows i of left)
+        # incoming: out[i, j] = sum_k right[k, i] * left[k, j]  (chunks of columns i of right)
+        # The other side is needed whole; the chunked side is built one chunk at a time.
+        if self.config.outgoing:
+            edges_j = edges(right_projection, right_gate, act, mask)                     # [L, L, c]
+            side_i, gate_i, axis_i, equation = left_projection, left_gate, 0, "ikc,jkc->ijc"
+        else:
+            edges_j = edges(left_projection, left_gate, act, mask)                       # [L, L, c]
+            side_i, gate_i, axis_i, equation = right_projection, right_gate, 1, "kic,kjc->ijc"
+
+        def update_rows(act_i, mask_i, input_rows):
+            # act_i/mask_i: rows (outgoing) or columns (incoming) i of the normalised pair
+            edges_i = edges(side_i, gate_i, act_i, mask_i)                               # [l, L, c] / [L, l, c]
+            triangle = jnp.einsum(equation, edges_i, edges_j)                            # [l, L, c]
             triangle = layer_norm_f32(center_norm, triangle)
             return output_projection(triangle) * jax.nn.sigmoid(gating_linear(input_rows))
 
-        return chunked_apply(update_rows, (rows_i, act), (0, 0), self.global_config.chunk_size)
+        return chunked_apply(update_rows, (act, mask, act), (axis_i, axis_i, 0), self.global_config.chunk_size)
 
 
 class TriangleAttention(hk.Module):
