@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from foldkit.model.chunking import chunked_apply
-from foldkit.model.evoformer import EvoformerIteration, Transition, evoformer_stack
+from foldkit.model.evoformer import EvoformerIteration, OuterProductMean, Transition, evoformer_stack
 from foldkit.model.evoformer_config import (AttentionConfig, EvoformerIterationConfig, TransitionConfig,
                                             TriangleMultiplicationConfig)
 from foldkit.model.global_config import GlobalConfig
@@ -75,18 +75,46 @@ def test_transition_chunking_changes_nothing():
     config = TransitionConfig(num_intermediate_factor=2)
     act = jax.random.normal(jax.random.PRNGKey(2), (9, 5, 6))
 
-    def run(chunk_size):
-        gcfg = GlobalConfig(chunk_size=chunk_size, zero_init=False)
-        transformed = hk.transform(lambda a: Transition(config, gcfg, name="pair_transition")(a))
-        return jax.jit(transformed.apply)(params, None, act)
+    def transformed(chunk_size):
+        gcfg = GlobalConfig(chunk_size=chunk_size)
+        return hk.transform(lambda a: Transition(config, gcfg, name="pair_transition")(a))
 
-    abstract = jax.eval_shape(hk.transform(
-        lambda a: Transition(config, GlobalConfig(), name="pair_transition")(a)).init, jax.random.PRNGKey(0), act)
+    abstract = jax.eval_shape(transformed(None).init, jax.random.PRNGKey(0), act)
     rng = np.random.default_rng(0)
     params = jax.tree.map(lambda a: rng.standard_normal(a.shape).astype(np.float32), abstract)
-    reference = run(None)
+    reference = jax.jit(transformed(None).apply)(params, None, act)
     for chunk_size in (2, 4, 5):
-        np.testing.assert_allclose(run(chunk_size), reference, rtol=1e-6, atol=1e-6)
+        ours = jax.jit(transformed(chunk_size).apply)(params, None, act)
+        np.testing.assert_allclose(ours, reference, rtol=1e-6, atol=1e-6)
+
+
+def _temp_bytes(forward, *inputs) -> int:
+    transformed = hk.transform(forward)
+    params = jax.eval_shape(transformed.init, jax.random.PRNGKey(0), *inputs)
+    compiled = jax.jit(transformed.apply).lower(params, None, *inputs).compile()
+    return compiled.memory_analysis().temp_size_in_bytes
+
+
+def test_chunking_bounds_memory():
+    """Full-width outer product mean and triangle attention at L=128: chunking cuts temporaries."""
+    evoformer = _model_config()["embeddings_and_evoformer"]["evoformer"]
+    config = EvoformerIterationConfig.from_dict(evoformer)
+    num_res = 128
+    msa = jax.ShapeDtypeStruct((16, num_res, 256), jnp.float32)
+    msa_mask = jax.ShapeDtypeStruct((16, num_res), jnp.float32)
+    pair = jax.ShapeDtypeStruct((num_res, num_res, 128), jnp.float32)
+    pair_mask = jax.ShapeDtypeStruct((num_res, num_res), jnp.float32)
+    for chunk_size in (None, 8):
+        gcfg = GlobalConfig(chunk_size=chunk_size)
+        opm = _temp_bytes(lambda m, k: OuterProductMean(config.outer_product_mean, gcfg, 128)(m, k), msa, msa_mask)
+        tri = _temp_bytes(lambda p, k: TriangleAttention(
+            config.triangle_attention_starting_node, gcfg)(p, k), pair, pair_mask)
+        if chunk_size is None:
+            full_opm, full_tri = opm, tri
+    print(f"temp MiB: OPM {full_opm / 2**20:.0f} -> {opm / 2**20:.0f}, "
+          f"triangle attention {full_tri / 2**20:.0f} -> {tri / 2**20:.0f}")
+    assert opm < 0.25 * full_opm
+    assert tri < 0.75 * full_tri
 
 
 # --------------------------------------------------------------------------- layer stack
@@ -217,3 +245,21 @@ def test_config_refuses_unknown_keys():
     with pytest.raises(ValueError, match="missing"):
         EvoformerIterationConfig.from_dict({})
     assert TriangleMultiplicationConfig(equation="incoming").equation == "kjc,kic->ijc"
+
+
+def test_bfloat16_inputs_run_close_to_float32_golden(af2_reference):
+    """bfloat16 activations (float32 parameters): output stays bfloat16 and within ~1% of the golden."""
+    from foldkit.testing.cases_evoformer import MODULE_CALLS, haiku_params
+
+    name = "evoformer_iteration"
+    with np.load(AF2_REFERENCE / "modules" / f"{name}.npz", allow_pickle=False) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    meta = json.loads((AF2_REFERENCE / "modules" / f"{name}.json").read_text())
+    call = MODULE_CALLS[name](meta, 4)
+    inputs = [jnp.asarray(x, jnp.bfloat16) for x in call.inputs(arrays)]
+    outputs = jax.jit(hk.transform(call.forward).apply)(haiku_params(arrays), None, *inputs)
+    for out_name, value in zip(call.output_names, outputs):
+        assert value.dtype == jnp.bfloat16
+        reference = arrays[f"output/{out_name}"]
+        error = np.abs(np.asarray(value, np.float32) - reference).max() / np.abs(reference).max()
+        assert error < 3e-2, (out_name, error)
