@@ -77,6 +77,8 @@ class _Record:
 
 def parse_fasta(text: str, path: str = "<string>") -> list[Query]:
     """Queries of a FASTA text; ``path`` is used in error messages."""
+    if not text.strip():
+        raise InputError("file is empty", path=path)
     records: list[_Record] = []
     current: _Record | None = None
     seen: dict[str, int] = {}
