@@ -7,6 +7,8 @@ chain ids and residue numbers match the PDB-format file of the same entry.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from gemmi import cif
 
@@ -44,12 +46,11 @@ def parse_mmcif_text(text: str, path: str) -> AtomTable:
     try:
         document = cif.read_string(text)
     except (RuntimeError, ValueError) as exc:
-        message = str(exc)
-        line = None
-        if "line " in message:
-            digits = message.split("line ", 1)[1].split(":")[0].split()[0]
-            line = int(digits) if digits.isdigit() else None
-        raise InputError(f"mmCIF syntax error: {message.splitlines()[0]}", path=path, line=line) from None
+        message = str(exc).splitlines()[0]
+        where = re.match(r"\S*?:(\d+):\d*(\(\d+\))?:?\s*", message)
+        line = int(where.group(1)) if where else None
+        detail = message[where.end():] if where else message
+        raise InputError(f"mmCIF syntax error: {detail}", path=path, line=line) from None
     if len(document) == 0:
         raise InputError("no mmCIF data block", path=path)
     block = document[0]
@@ -80,7 +81,8 @@ def parse_mmcif_text(text: str, path: str) -> AtomTable:
         null = np.isin(values, _NULL)
         if null.any() and default is None:
             row = int(np.flatnonzero(null)[0])
-            raise InputError(f"_atom_site row {row + 1}: {what} is missing ({values[row]!r})", path=path)
+            raise InputError(f"_atom_site row {row + 1}: {what} is missing ({str(values[row])!r})",
+                             path=path)
         out = np.full(len(values), default if default is not None else 0, dtype=dtype)
         try:
             out[~null] = values[~null].astype(np.float64).astype(dtype)
@@ -89,7 +91,7 @@ def parse_mmcif_text(text: str, path: str) -> AtomTable:
                 try:
                     float(values[row])
                 except ValueError:
-                    raise InputError(f"_atom_site row {row + 1}: {what} {values[row]!r} is not a number",
+                    raise InputError(f"_atom_site row {row + 1}: {what} {str(values[row])!r} is not a number",
                                      path=path) from None
         return out
 

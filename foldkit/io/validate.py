@@ -9,7 +9,8 @@ when their format is checked.
 
 Detection: a file whose extension belongs to a format, and whose content that
 format's sniffer accepts, is that format; otherwise the first format (in
-:data:`FORMATS` order) whose sniffer accepts the first 8 KB wins.
+:data:`FORMATS` order) whose sniffer accepts the first 8 KB wins; otherwise
+the format of the extension (so that its reader reports what is wrong).
 """
 
 from __future__ import annotations
@@ -122,6 +123,9 @@ def detect_format(path: str | os.PathLike) -> FileFormat:
     for file_format in FORMATS:
         if file_format.sniff(head):
             return file_format
+    for file_format in FORMATS:
+        if extension in file_format.extensions:
+            return file_format     # its reader says exactly what is wrong
     if b"\x00" in head:
         raise InputError("binary data of no known format", path=name)
     first = _first_text_line(head)[:40]
