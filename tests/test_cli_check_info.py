@@ -126,6 +126,16 @@ def test_check_mixed_reports_every_file_and_warnings(tmp_path, capsys):
     assert "1 of 3 files invalid" in captured.err
 
 
+def test_check_ts_warnings(tmp_path, capsys):
+    path = tmp_path / "open.ts"
+    path.write_text(_ts(f"MODEL 3\nPARENT N/A\n{GOOD_ATOM}\n", header="PFRMAT TS\n"))
+    assert main(["check", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert "OK (ts): CASP TS for target (no TARGET), 1 model; model 3: chain A 1 residues" in captured.out
+    assert "no TARGET record" in captured.err
+    assert "open.ts, line 2: model 3 is not closed by END" in captured.err
+
+
 def test_check_format_override(tmp_path, capsys):
     path = tmp_path / "model.txt"
     path.write_text(GOOD_PDB)

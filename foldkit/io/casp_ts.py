@@ -53,7 +53,7 @@ class TsFile:
 
 def is_ts_text(text: str) -> bool:
     """True when the first record of the text is PFRMAT."""
-    for line in text.splitlines():
+    for line in text[:8192].splitlines():
         if line.strip():
             return line.lstrip().upper().startswith("PFRMAT")
     return False

@@ -26,7 +26,7 @@ _REQUIRED = ("Cartn_x", "Cartn_y", "Cartn_z")
 
 def is_mmcif_text(text: str) -> bool:
     """True when the first data line of the text opens a CIF data block."""
-    for line in text.splitlines():
+    for line in text[:8192].splitlines():
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):
             return stripped.startswith("data_")

@@ -44,7 +44,7 @@ def detect_structure_format(text: str, path: str | os.PathLike = "") -> str | No
         return "ts"
     if mmcif_format.is_mmcif_text(text):
         return "mmcif"
-    for line in text.splitlines():
+    for line in text[:8192].splitlines():
         if line.strip():
             head = line[:6].upper()
             if head in _PDB_RECORDS or head[:4] == "ATOM" or pdb_format.is_atom_record(line):

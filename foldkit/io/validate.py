@@ -195,6 +195,12 @@ def validate_structure(path: str) -> str:
     kind = {"pdb": "PDB", "mmcif": "mmCIF", "ts": "CASP TS"}[structure.format]
     if structure.ts is not None:
         kind += f" for target {structure.ts.target or '(no TARGET)'}"
+        if structure.ts.target is None:
+            warnings.warn(f"{structure.path}: no TARGET record", stacklevel=2)
+        for block in structure.ts.blocks:
+            if not block.closed:
+                warnings.warn(f"{structure.path}, line {block.line}: model {block.number} is not closed by END",
+                              stacklevel=2)
     plural = "s" if len(models) > 1 else ""
     listed = ", ".join(f"chain {c.chain_id or '(blank)'} {len(c)} residues" for c in chains[0])
     return f"{kind}, {len(models)} model{plural}; model {models[0]}: {listed}"
