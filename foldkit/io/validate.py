@@ -111,7 +111,7 @@ def detect_format(path: str | os.PathLike) -> FileFormat:
     """The format of a file, by extension and content (see the module docstring)."""
     name = display_name(path)
     if str(path) == "-":
-        raise InputError("stdin cannot be checked; give a file path", path=name)
+        raise InputError("reading stdin ('-') is not supported here; give a file path", path=name)
     head = read_head(path)
     if not head.strip():
         raise InputError("file is empty", path=name)
