@@ -46,7 +46,7 @@ def residue_names(protein: Protein) -> list[str]:
 
 def _label(protein: Protein, i: int) -> str:
     icode = (protein.insertion_codes or ("",) * len(protein))[i].strip()
-    return f"{residue_names(protein)[i]} {int(protein.residue_index[i])}{icode}"
+    return f"residue {int(protein.residue_index[i])}{icode}"
 
 
 def _build(model: Protein, native: Protein, mi: list[int], ni: list[int]) -> Correspondence:

@@ -63,7 +63,8 @@ def _rounded(value: float, digits: int = 4) -> float | None:
 
 def match_residues(model: Protein, native: Protein, align: bool = False, force: bool = False,
                    model_name: str = "model", native_name: str = "native") -> Correspondence:
-    """Residue correspondence with the checks of the issue (no CA, nothing in common, name mismatches)."""
+    """Residue correspondence, refusing empty or CA-less structures, no common residues and
+    (matching by number, unless ``force``) residues whose names differ."""
     for protein, name in ((model, model_name), (native, native_name)):
         if len(protein) == 0:
             raise InputError("no residues (empty structure)", path=name)
@@ -74,11 +75,11 @@ def match_residues(model: Protein, native: Protein, align: bool = False, force: 
     if not has_ca.any():
         how = "after sequence alignment" if align else "by residue number (try --align)"
         raise InputError(f"no residues with CA atoms in common with {native_name} {how}", path=model_name)
-    if corr.mismatches and not force:
-        shown = ", ".join(f"{where}: {m} vs {n}" for where, m, n in corr.mismatches[:3])
+    if corr.mismatches and not force and not align:
+        shown = ", ".join(f"{where} model {m} native {n}" for where, m, n in corr.mismatches[:3])
         raise InputError(f"residue names differ from {native_name} at {len(corr.mismatches)} of {corr.n_pairs} "
                          f"matched residues (identity {100 * corr.identity:.1f}%; {shown}); "
-                         "use --force to score anyway or --align to match by sequence", path=model_name)
+                         "use --force to score anyway, or --align to match by sequence", path=model_name)
     return corr
 
 

@@ -36,9 +36,9 @@ class SearchConfig:
     """
 
     seed_fractions: tuple[float, ...] = (1.0, 0.5, 0.25, 0.125, 0.0625)
-    fixed_lengths: tuple[int, ...] = ()
-    seeds_per_length: int = 16
-    max_iterations: int = 20
+    fixed_lengths: tuple[int, ...] = (4,)
+    seeds_per_length: int = 32
+    max_iterations: int = 10
     min_selected: int = 3
 
 
