@@ -50,6 +50,14 @@ def sniff_mmcif(head: bytes) -> bool:
     return _first_text_line(head, skip_comments=True).startswith("data_")
 
 
+def sniff_stockholm(head: bytes) -> bool:
+    return _first_text_line(head).upper().startswith("# STOCKHOLM")
+
+
+def sniff_npz(head: bytes) -> bool:
+    return head[:4] == b"PK\x03\x04"
+
+
 def sniff_pdb(head: bytes) -> bool:
     from foldkit.io.structure import detect_structure_format
 
@@ -68,6 +76,12 @@ class FileFormat:
 
 
 FORMATS: tuple[FileFormat, ...] = (
+    FileFormat("params", "AlphaFold2 parameter file (npz)", (".npz",), sniff_npz,
+               "foldkit.model.params_check:describe_params_file"),
+    FileFormat("stockholm", "Stockholm alignment", (".sto", ".stockholm"), sniff_stockholm,
+               "foldkit.io.validate:validate_msa"),
+    # A3M before FASTA: both start with '>', the .a3m extension decides.
+    FileFormat("a3m", "A3M alignment", (".a3m",), sniff_fasta, "foldkit.io.validate:validate_msa"),
     FileFormat("ts", "CASP TS prediction", (".ts",), sniff_ts, "foldkit.io.validate:validate_structure"),
     FileFormat("mmcif", "mmCIF structure", (".cif", ".mmcif"), sniff_mmcif,
                "foldkit.io.validate:validate_structure"),
@@ -204,3 +218,13 @@ def validate_structure(path: str) -> str:
     plural = "s" if len(models) > 1 else ""
     listed = ", ".join(f"chain {c.chain_id or '(blank)'} {len(c)} residues" for c in chains[0])
     return f"{kind}, {len(models)} model{plural}; model {models[0]}: {listed}"
+
+
+def validate_msa(path: str) -> str:
+    from foldkit.io.msa_files import read_msa
+
+    msa = read_msa(path)
+    kind = "Stockholm" if sniff_stockholm(read_head(path)) else "A3M"
+    with_deletions = int((msa.deletion_array() > 0).any(axis=1).sum())
+    return (f"{kind} alignment, {len(msa)} sequences (query first), query length {msa.num_columns}, "
+            f"{with_deletions} rows with insertions")
