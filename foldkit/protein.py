@@ -23,7 +23,7 @@ class Protein:
     chain_id: str = "A"         # chain identifier ('' or ' ' for blank CASP chains)
     b_factors: np.ndarray | None = None  # [L, 37] float (pLDDT for predictions)
     insertion_codes: tuple[str, ...] | None = None  # [L] insertion code per residue ('' = none)
-    resnames: tuple[str, ...] | None = None  # [L] residue names as read (e.g. 'MSE' -> 'MET' kept here after mapping)
+    resnames: tuple[str, ...] | None = None  # [L] residue names exactly as read ('MSE' stays 'MSE'; aatype says MET)
 
     def __post_init__(self):
         n = len(self.aatype)
