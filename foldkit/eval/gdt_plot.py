@@ -46,7 +46,7 @@ def plot_gdt_curves(curve_rows: list[dict], path: str | Path) -> Path:
     axes[0, 0].set_xlim(0, 10)
     axes[0, 0].set_ylim(0, 100)
     fig.suptitle("GDT: percent of native residues within the cutoff (one line per model)", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     path = Path(path)
     fig.savefig(path, dpi=90)
     plt.close(fig)
