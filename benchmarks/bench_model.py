@@ -1,0 +1,305 @@
+"""Speed and memory of the full-size network (model_1_ptm, random weights).
+
+    python benchmarks/bench_model.py [--lengths 64 128 256] [--chunk-sizes none 32]
+        [--msa 64] [--extra 256] [--templates 4] [--recycles 3] [--repeats 1]
+        [--write-results benchmarks/RESULTS.md]
+
+Each (length, chunk size) runs in its own subprocess so that peak memory is
+per configuration. A worker builds full-size random parameters (from the
+packaged parameter spec), synthetic processed features with the given MSA /
+extra-MSA / template depths and ``recycles + 1`` batch slices, compiles the
+runner's jitted function ahead of time (compile seconds), then times
+``repeats`` predictions (steady-state seconds per prediction). Memory: the
+process's peak RSS (``ru_maxrss``, includes compilation) and the peak RSS
+sampled every 20 ms while predictions run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import resource
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+MODEL_NAME = "model_1_ptm"
+REFERENCE_NOTE = ("AlphaFold2 v2.3.2 reference on a 2-core machine, L=64, same settings: "
+                  "172 s per prediction, compile 56 s, peak RSS 2.0 GiB")
+
+
+# --------------------------------------------------------------------------- worker side
+
+def random_params(seed: int = 0) -> dict:
+    """Full-size parameters of MODEL_NAME as device arrays (no host copy kept):
+    N(0, 0.02) weights, zero biases and offsets, unit LayerNorm scales."""
+    import jax
+    import jax.numpy as jnp
+
+    from foldkit.model.params import flat_to_nested, packaged_spec
+
+    key = jax.random.PRNGKey(seed)
+    flat = {}
+    for index, (name_key, shape) in enumerate(sorted(packaged_spec(MODEL_NAME).items())):
+        name = name_key.split("//", 1)[1]
+        if name == "scale":
+            flat[name_key] = jnp.ones(shape, jnp.float32)
+        elif name in ("offset", "bias") or name.endswith("_b"):
+            flat[name_key] = jnp.zeros(shape, jnp.float32)
+        else:
+            flat[name_key] = 0.02 * jax.random.normal(jax.random.fold_in(key, index), shape, jnp.float32)
+    return flat_to_nested(flat)
+
+
+def synthetic_features(num_res: int, num_msa: int, num_extra: int, num_templates: int, batch: int,
+                       seed: int = 0) -> dict[str, np.ndarray]:
+    """Processed features of the shapes the network reads (random but well formed)."""
+    from foldkit.model.all_atom import atom14_atom37_tables
+
+    rng = np.random.default_rng(seed)
+    aatype = rng.integers(0, 20, num_res).astype(np.int32)
+    tables = {k: np.asarray(v) for k, v in atom14_atom37_tables(aatype).items()}
+    one = np.ones
+    msa_feat = np.zeros((num_msa, num_res, 49), np.float32)
+    msa_feat[np.arange(num_msa)[:, None], np.arange(num_res)[None], rng.integers(0, 21, (num_msa, num_res))] = 1
+    msa_feat[..., 25:48] = rng.dirichlet(np.ones(23), (num_msa, num_res))
+    target = np.zeros((num_res, 22), np.float32)
+    target[np.arange(num_res), aatype + 1] = 1
+    coords = np.cumsum(rng.normal(0, 2.2, (num_templates, num_res, 1, 3)), axis=1) + rng.normal(
+        0, 1.0, (num_templates, num_res, 37, 3))
+    single = {
+        "aatype": aatype, "residue_index": np.arange(num_res, dtype=np.int32),
+        "seq_mask": one(num_res, np.float32), "target_feat": target, "msa_feat": msa_feat,
+        "msa_mask": one((num_msa, num_res), np.float32),
+        "extra_msa": rng.integers(0, 22, (num_extra, num_res)).astype(np.int32),
+        "extra_msa_mask": one((num_extra, num_res), np.float32),
+        "extra_has_deletion": (rng.random((num_extra, num_res)) < 0.1).astype(np.float32),
+        "extra_deletion_value": (rng.random((num_extra, num_res)) * 0.2).astype(np.float32),
+        "template_aatype": rng.integers(0, 21, (num_templates, num_res)).astype(np.int32),
+        "template_all_atom_positions": coords.astype(np.float32),
+        "template_all_atom_masks": np.broadcast_to(tables["atom37_atom_exists"],
+                                                   (num_templates, num_res, 37)).astype(np.float32),
+        "template_pseudo_beta": coords[:, :, 3].astype(np.float32),
+        "template_pseudo_beta_mask": one((num_templates, num_res), np.float32),
+        "template_mask": one(num_templates, np.float32),
+        **{k: v.astype(np.int32 if "residx" in k else np.float32) for k, v in tables.items()},
+    }
+    return {k: np.broadcast_to(v, (batch,) + v.shape).copy() for k, v in single.items()}
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class _RssSampler:
+    """Peak resident memory sampled every ``interval`` seconds in a background thread."""
+
+    def __init__(self, interval: float = 0.02):
+        self.interval = interval
+        self.peak = _rss_bytes()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, _rss_bytes())
+            time.sleep(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss_bytes())
+
+
+def run_worker(args) -> dict:
+    import jax
+    import jax.numpy as jnp
+
+    from foldkit.model import config as config_lib
+    from foldkit.model.runner import ModelRunner, RunnerConfig, _jitted_apply, pad_features
+
+    chunk = None if args.chunk_size in (None, "none") else int(args.chunk_size)
+    cfg = config_lib.preset(MODEL_NAME, {"model.num_recycle": args.recycles,
+                                         "data.common.num_recycle": args.recycles})
+    params = random_params()
+    features = synthetic_features(args.length, args.msa, args.extra, args.templates, args.recycles + 1)
+    runner = ModelRunner(cfg, params, RunnerConfig(chunk_size=chunk, bfloat16=args.bfloat16,
+                                                   buckets=(args.length,)))
+    del params
+    batch = {k: jnp.asarray(v) for k, v in pad_features(features, args.length, args.length).items()}
+    rss_ready = _rss_bytes()
+    apply = _jitted_apply(cfg.model, runner.runner.global_config(cfg.model), False)
+    start = time.perf_counter()
+    compiled = apply.lower(runner.params, batch).compile()
+    compile_seconds = time.perf_counter() - start
+    rss_compiled = _rss_bytes()
+    times = []
+    with _RssSampler() as sampler:
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            outputs = jax.block_until_ready(compiled(runner.params, batch))
+            times.append(time.perf_counter() - start)
+    plddt_logits = np.asarray(outputs["predicted_lddt/logits"])
+    return {
+        "length": args.length, "chunk_size": chunk, "bfloat16": args.bfloat16, "msa": args.msa,
+        "extra": args.extra, "templates": args.templates, "recycles": args.recycles,
+        "compile_s": compile_seconds, "predict_s": times, "predict_s_min": min(times),
+        "rss_ready_gib": rss_ready / 2 ** 30, "rss_compiled_gib": rss_compiled / 2 ** 30,
+        "rss_run_peak_gib": sampler.peak / 2 ** 30,
+        "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 2 ** 30,
+        "finite_outputs": bool(np.all(np.isfinite(plddt_logits))),
+        "jax": jax.__version__, "backend": jax.default_backend(),
+    }
+
+
+# --------------------------------------------------------------------------- driver side
+
+def machine_description() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kib = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+        memory = f", {kib / 2 ** 20:.0f} GiB RAM"
+    except (OSError, AttributeError):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores{memory}, Python {platform.python_version()}"
+
+
+def run_configuration(args, length: int, chunk: str, log) -> dict:
+    command = [sys.executable, __file__, "--worker", "--length", str(length), "--chunk-size", chunk,
+               "--msa", str(args.msa), "--extra", str(args.extra), "--templates", str(args.templates),
+               "--recycles", str(args.recycles), "--repeats", str(args.repeats)]
+    if args.bfloat16:
+        command.append("--bfloat16")
+    start = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT)
+    if result.returncode != 0:
+        tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+        record = {"length": length, "chunk_size": None if chunk == "none" else int(chunk),
+                  "error": " | ".join(tail), "wall_s": time.perf_counter() - start}
+    else:
+        record = json.loads(result.stdout.strip().splitlines()[-1])
+        record["wall_s"] = time.perf_counter() - start
+    print(json.dumps(record), file=log, flush=True)
+    return record
+
+
+def format_table(records: list[dict]) -> str:
+    lines = ["| L | chunk | compile (s) | s / prediction | peak RSS (GiB) | RSS during prediction (GiB) "
+             "| RSS before compile (GiB) |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in records:
+        chunk = "off" if r.get("chunk_size") is None else str(r["chunk_size"])
+        if "error" in r:
+            lines.append(f"| {r['length']} | {chunk} | failed: {r['error'][:80]} | | | | |")
+            continue
+        lines.append(f"| {r['length']} | {chunk} | {r['compile_s']:.0f} | {r['predict_s_min']:.1f} | "
+                     f"{r['peak_rss_gib']:.2f} | {r['rss_run_peak_gib']:.2f} | {r['rss_ready_gib']:.2f} |")
+    return "\n".join(lines)
+
+
+def write_results(path: Path, table: str, args, records: list[dict]) -> None:
+    """Replace (or append) the '## Model' section of RESULTS.md."""
+    command = "python benchmarks/bench_model.py " + " ".join(sys.argv[1:])
+    summary = _summary(records)
+    section = "\n".join([
+        "## Model",
+        "",
+        f"`benchmarks/bench_model.py`: full-size {MODEL_NAME} with random weights, MSA depth {args.msa}, "
+        f"extra MSA {args.extra}, {args.templates} templates, {args.recycles} recycles, float32, CPU; "
+        "each configuration in its own process; compile = ahead-of-time compilation of the runner's "
+        "jitted function; s / prediction = fastest of the timed runs after compilation; peak RSS = "
+        "ru_maxrss of the process (includes compilation), RSS during prediction = sampled every 20 ms.",
+        f"{datetime.date.today().isoformat()}, {machine_description()} (shared with other jobs).",
+        "",
+        table,
+        "",
+        f"Reference: {REFERENCE_NOTE}.",
+        *([summary] if summary else []),
+        "",
+        "Command:",
+        "",
+        "```",
+        command,
+        "```",
+        "",
+    ])
+    text = path.read_text() if path.exists() else "# foldkit benchmark results\n\n"
+    pattern = re.compile(r"^## Model\n.*?(?=^## |\Z)", re.S | re.M)
+    text = pattern.sub(section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
+    path.write_text(text)
+
+
+def _summary(records: list[dict]) -> str:
+    ok = [r for r in records if "error" not in r]
+    notes = []
+    base = next((r for r in ok if r["length"] == 64 and r["chunk_size"] is None), None)
+    if base:
+        notes.append(f"At L=64 foldkit takes {base['predict_s_min']:.0f} s per prediction "
+                     f"({172 / base['predict_s_min']:.2f}x the reference's speed) and compiles in "
+                     f"{base['compile_s']:.0f} s.")
+    for length in sorted({r["length"] for r in ok}):
+        off = next((r for r in ok if r["length"] == length and r["chunk_size"] is None), None)
+        on = [r for r in ok if r["length"] == length and r["chunk_size"] is not None]
+        for r in on:
+            if off:
+                notes.append(f"L={length}: chunk {r['chunk_size']} changes peak RSS during prediction "
+                             f"{off['rss_run_peak_gib']:.2f} -> {r['rss_run_peak_gib']:.2f} GiB "
+                             f"({off['rss_run_peak_gib'] / r['rss_run_peak_gib']:.2f}x) and time "
+                             f"{off['predict_s_min']:.0f} -> {r['predict_s_min']:.0f} s.")
+    return " ".join(notes)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--lengths", type=int, nargs="+", default=[64, 128, 256])
+    parser.add_argument("--chunk-sizes", nargs="+", default=["none", "32"],
+                        help="'none' (unchunked) and/or integers")
+    parser.add_argument("--msa", type=int, default=64)
+    parser.add_argument("--extra", type=int, default=256)
+    parser.add_argument("--templates", type=int, default=4)
+    parser.add_argument("--recycles", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--bfloat16", action="store_true")
+    parser.add_argument("--log", type=Path, default=None, help="append one JSON line per configuration")
+    parser.add_argument("--write-results", type=Path, default=None, help="RESULTS.md to update")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--length", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--chunk-size", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(run_worker(args)))
+        return 0
+    log = open(args.log, "a") if args.log else sys.stdout
+    records = [run_configuration(args, length, chunk, log)
+               for length in args.lengths for chunk in args.chunk_sizes]
+    table = format_table(records)
+    print(table)
+    if args.write_results:
+        write_results(args.write_results, table, args, records)
+    return 0 if all("error" not in r for r in records) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
