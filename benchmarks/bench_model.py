@@ -284,6 +284,8 @@ def main(argv=None) -> int:
     parser.add_argument("--bfloat16", action="store_true")
     parser.add_argument("--log", type=Path, default=None, help="append one JSON line per configuration")
     parser.add_argument("--write-results", type=Path, default=None, help="RESULTS.md to update")
+    parser.add_argument("--from-log", type=Path, default=None,
+                        help="do not run: build the table (and RESULTS.md section) from a --log file")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--length", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--chunk-size", default=None, help=argparse.SUPPRESS)
@@ -291,9 +293,12 @@ def main(argv=None) -> int:
     if args.worker:
         print(json.dumps(run_worker(args)))
         return 0
-    log = open(args.log, "a") if args.log else sys.stdout
-    records = [run_configuration(args, length, chunk, log)
-               for length in args.lengths for chunk in args.chunk_sizes]
+    if args.from_log:
+        records = [json.loads(line) for line in args.from_log.read_text().splitlines() if line.strip()]
+    else:
+        log = open(args.log, "a") if args.log else sys.stdout
+        records = [run_configuration(args, length, chunk, log)
+                   for length in args.lengths for chunk in args.chunk_sizes]
     table = format_table(records)
     print(table)
     if args.write_results:

@@ -130,6 +130,7 @@ class ModelRunner:
         """Numpy outputs with AlphaFold names plus ``confidence/*``, cropped to the true length."""
         start = time.perf_counter()
         num_res = int(np.asarray(features["aatype"]).shape[-1])
+        self._check_batch(features)
         padded = self.runner.bucket_for(num_res)
         batch = {k: jnp.asarray(v) for k, v in pad_features(features, num_res, padded).items()}
         apply = _jitted_apply(self.config.model, self.runner.global_config(self.config.model), return_recycles)
@@ -140,6 +141,23 @@ class ModelRunner:
         result.update(confidence_metrics(result))
         self.last_timings = {"model_seconds": model_seconds, "padded_length": float(padded)}
         return result
+
+
+    def _check_batch(self, features: Mapping[str, np.ndarray]) -> None:
+        model = self.config.model
+        if np.asarray(features["aatype"]).ndim != 2:
+            raise InputError("processed features need a leading batch axis: aatype must be [B, L]")
+        batch = int(np.asarray(features["aatype"]).shape[0])
+        if model.resample_msa_in_recycling and batch != model.num_recycle + 1:
+            raise InputError(f"features have {batch} batch slices but {self.config.name} with "
+                             f"{model.num_recycle} recycles needs {model.num_recycle + 1} (one per iteration)")
+        missing = sorted(k for k in ("target_feat", "msa_feat", "msa_mask", "extra_msa", "seq_mask")
+                         if k not in features)
+        if self.config.uses_templates:
+            missing += sorted(k for k in ("template_aatype", "template_all_atom_positions", "template_mask")
+                              if k not in features)
+        if missing:
+            raise InputError(f"processed features lack {', '.join(missing)}")
 
 
 def predict_from_features(config: AlphaFoldConfig, params: Mapping, features: Mapping[str, np.ndarray], *,
