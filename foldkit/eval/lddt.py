@@ -92,10 +92,9 @@ def lddt(model_positions: np.ndarray, model_mask: np.ndarray, native_positions: 
     n_res = len(native_mask)
     res_of_atom, atom_of_atom = np.nonzero(native_mask)                      # [A], [A]
     native_xyz = np.asarray(native_positions, dtype=np.float64)[res_of_atom, atom_of_atom]   # [A, 3]
-    pairs = _native_pairs(native_xyz, res_of_atom, radius)                   # [P, 2]
+    pairs, d_native = _native_pairs(native_xyz, res_of_atom, radius)         # [P, 2], [P]
     if len(pairs) == 0:
         return LddtResult(score=float("nan"), per_residue=np.full(n_res, np.nan), n_pairs=0, n_conserved=0)
-    d_native = np.linalg.norm(native_xyz[pairs[:, 0]] - native_xyz[pairs[:, 1]], axis=1)   # [P]
 
     model_pos = np.asarray(model_positions, dtype=np.float64)
     if resolve_symmetry and not ca_only and aatype is not None:
@@ -112,14 +111,20 @@ def lddt(model_positions: np.ndarray, model_mask: np.ndarray, native_positions: 
                       n_pairs=len(pairs), n_conserved=total)
 
 
-def _native_pairs(xyz: np.ndarray, res_of_atom: np.ndarray, radius: float) -> np.ndarray:
-    """Unordered atom pairs of different residues closer than ``radius`` in the native: [P, 2]."""
+def _native_pairs(xyz: np.ndarray, res_of_atom: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """Unordered atom pairs of different residues closer than ``radius`` in the native, and their distances."""
     pairs = cKDTree(xyz).query_pairs(radius, output_type="ndarray")
     if len(pairs) == 0:
-        return pairs.reshape(0, 2)
-    d = np.linalg.norm(xyz[pairs[:, 0]] - xyz[pairs[:, 1]], axis=1)
-    keep = (res_of_atom[pairs[:, 0]] != res_of_atom[pairs[:, 1]]) & (d < radius)
-    return pairs[keep]
+        return pairs.reshape(0, 2), np.zeros(0)
+    pairs = pairs[res_of_atom[pairs[:, 0]] != res_of_atom[pairs[:, 1]]]
+    d = _distances(xyz[pairs[:, 0]], xyz[pairs[:, 1]])
+    keep = d < radius
+    return pairs[keep], d[keep]
+
+
+def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    diff = a - b
+    return np.sqrt(np.einsum("ij,ij->i", diff, diff))
 
 
 def _conserved(model_xyz: np.ndarray, model_present: np.ndarray, pairs: np.ndarray, d_native: np.ndarray,
@@ -169,8 +174,7 @@ def _resolve_symmetry(model_pos, model_mask, aatype, res_of_atom, atom_of_atom, 
 
 def _count_preserved(xyz_a, ok_a, xyz_b, ok_b, d_native, thresholds):
     """Per pair, the number of thresholds under which |d_model - d_native| stays (0 if an atom is missing)."""
-    diff = np.abs(np.linalg.norm(xyz_a - xyz_b, axis=1) - d_native)
-    count = np.zeros(len(diff), dtype=np.int64)
-    for t in thresholds:
-        count += diff < t
+    diff = np.abs(_distances(xyz_a, xyz_b) - d_native)
+    # thresholds passed = T - number of thresholds <= diff (thresholds sorted ascending)
+    count = len(thresholds) - np.searchsorted(np.sort(np.asarray(thresholds, dtype=np.float64)), diff, side="right")
     return np.where(ok_a & ok_b, count, 0)
