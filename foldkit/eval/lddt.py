@@ -72,32 +72,58 @@ def _swap_permutations() -> np.ndarray:
     return perm
 
 
-def lddt(model_positions: np.ndarray, model_mask: np.ndarray, native_positions: np.ndarray,
-         native_mask: np.ndarray, aatype: np.ndarray | None = None, ca_only: bool = False,
+@dataclasses.dataclass(frozen=True)
+class NativePairs:
+    """The native side of lDDT (depends on the native only; reuse it for many models).
+
+    res_of_atom, atom_of_atom: [A] residue and atom37 slot of each native atom
+    used; pairs: [P, 2] atom indices; d_native: [P] distances.
+    """
+
+    res_of_atom: np.ndarray
+    atom_of_atom: np.ndarray
+    pairs: np.ndarray
+    d_native: np.ndarray
+    n_residues: int
+    ca_only: bool
+
+
+def native_pairs(native_positions: np.ndarray, native_mask: np.ndarray, ca_only: bool = False,
+                 radius: float = INCLUSION_RADIUS) -> NativePairs:
+    """Atom pairs of different residues within ``radius`` in the native ([L, 37, 3] / [L, 37])."""
+    mask = np.asarray(native_mask) > 0
+    if ca_only:
+        keep = np.zeros(rc.ATOM_TYPE_NUM, dtype=bool)
+        keep[rc.ATOM_ORDER["CA"]] = True
+        mask = mask & keep
+    res_of_atom, atom_of_atom = np.nonzero(mask)                                  # [A], [A]
+    xyz = np.asarray(native_positions, dtype=np.float64)[res_of_atom, atom_of_atom]  # [A, 3]
+    pairs, d_native = _native_pairs(xyz, res_of_atom, radius)                     # [P, 2], [P]
+    return NativePairs(res_of_atom=res_of_atom, atom_of_atom=atom_of_atom, pairs=pairs, d_native=d_native,
+                       n_residues=len(mask), ca_only=ca_only)
+
+
+def lddt(model_positions: np.ndarray, model_mask: np.ndarray, native_positions: np.ndarray | None = None,
+         native_mask: np.ndarray | None = None, aatype: np.ndarray | None = None, ca_only: bool = False,
          radius: float = INCLUSION_RADIUS, thresholds: tuple[float, ...] = LDDT_THRESHOLDS,
-         resolve_symmetry: bool = True) -> LddtResult:
+         resolve_symmetry: bool = True, reference: NativePairs | None = None) -> LddtResult:
     """lDDT of a model against a native, residue i of one matching residue i of the other.
 
     model_positions, native_positions: [L, 37, 3] atom37 coordinates;
     model_mask, native_mask: [L, 37] (a residue absent from the model has an
     all-zero model mask); aatype: [L] native residue types (needed for the
-    symmetric-atom handling); ca_only: use CA atoms only.
+    symmetric-atom handling); ca_only: use CA atoms only; reference: the
+    precomputed :func:`native_pairs` (then native_positions/mask are not needed).
     """
-    native_mask = np.asarray(native_mask) > 0
-    model_mask = np.asarray(model_mask) > 0
-    if ca_only:
-        keep = np.zeros(rc.ATOM_TYPE_NUM, dtype=bool)
-        keep[rc.ATOM_ORDER["CA"]] = True
-        native_mask = native_mask & keep
-    n_res = len(native_mask)
-    res_of_atom, atom_of_atom = np.nonzero(native_mask)                      # [A], [A]
-    native_xyz = np.asarray(native_positions, dtype=np.float64)[res_of_atom, atom_of_atom]   # [A, 3]
-    pairs, d_native = _native_pairs(native_xyz, res_of_atom, radius)         # [P, 2], [P]
+    if reference is None:
+        reference = native_pairs(native_positions, native_mask, ca_only=ca_only, radius=radius)
+    res_of_atom, atom_of_atom = reference.res_of_atom, reference.atom_of_atom
+    pairs, d_native, n_res = reference.pairs, reference.d_native, reference.n_residues
     if len(pairs) == 0:
         return LddtResult(score=float("nan"), per_residue=np.full(n_res, np.nan), n_pairs=0, n_conserved=0)
-
+    model_mask = np.asarray(model_mask) > 0
     model_pos = np.asarray(model_positions, dtype=np.float64)
-    if resolve_symmetry and not ca_only and aatype is not None:
+    if resolve_symmetry and not reference.ca_only and aatype is not None:
         model_pos, model_mask = _resolve_symmetry(model_pos, model_mask, np.asarray(aatype), res_of_atom,
                                                   atom_of_atom, pairs, d_native, thresholds)
     conserved = _conserved(model_pos[res_of_atom, atom_of_atom], model_mask[res_of_atom, atom_of_atom],

@@ -10,7 +10,7 @@ from foldkit import constants as rc
 from foldkit.errors import InputError
 from foldkit.eval.correspondence import Correspondence, by_alignment, by_residue_number
 from foldkit.eval.gdt import GDT_CUTOFFS, GdtResult, gdt_from_search
-from foldkit.eval.lddt import lddt
+from foldkit.eval.lddt import NativePairs, lddt, native_pairs
 from foldkit.eval.rmsd import all_atom_rmsd, ca_rmsd
 from foldkit.eval.search import SearchConfig, search
 from foldkit.eval.superpose import PairMoments
@@ -61,6 +61,12 @@ def _rounded(value: float, digits: int = 4) -> float | None:
     return None if value is None or not np.isfinite(value) else round(float(value), digits)
 
 
+def native_lddt_pairs(native: Protein) -> tuple[NativePairs, NativePairs]:
+    """The native side of all-atom and CA lDDT, for :func:`score_structures`."""
+    return (native_pairs(native.atom_positions, native.atom_mask),
+            native_pairs(native.atom_positions, native.atom_mask, ca_only=True))
+
+
 def match_residues(model: Protein, native: Protein, align: bool = False, force: bool = False,
                    model_name: str = "model", native_name: str = "native") -> Correspondence:
     """Residue correspondence, refusing empty or CA-less structures, no common residues and
@@ -85,8 +91,12 @@ def match_residues(model: Protein, native: Protein, align: bool = False, force: 
 
 def score_structures(model: Protein, native: Protein, align: bool = False, force: bool = False,
                      model_name: str = "model", native_name: str = "native",
-                     config: SearchConfig = SearchConfig()) -> Scores:
-    """Score ``model`` against ``native`` (GDT_TS/HA, TM-score, lDDT all-atom and CA, RMSD)."""
+                     config: SearchConfig = SearchConfig(),
+                     lddt_references: tuple[NativePairs, NativePairs] | None = None) -> Scores:
+    """Score ``model`` against ``native`` (GDT_TS/HA, TM-score, lDDT all-atom and CA, RMSD).
+
+    lddt_references: ``native_lddt_pairs(native)``, to reuse when scoring many models against one native.
+    """
     corr = match_residues(model, native, align=align, force=force, model_name=model_name, native_name=native_name)
     mi, ni = corr.model_index, corr.native_index
     has_ca = (model.ca_mask[mi] > 0) & (native.ca_mask[ni] > 0)
@@ -107,8 +117,9 @@ def score_structures(model: Protein, native: Protein, align: bool = False, force
     model_mask = np.zeros((L, rc.ATOM_TYPE_NUM))
     model_pos[ni] = model.atom_positions[mi]
     model_mask[ni] = model.atom_mask[mi]
-    all_atom = lddt(model_pos, model_mask, native.atom_positions, native.atom_mask, native.aatype)
-    ca_only = lddt(model_pos, model_mask, native.atom_positions, native.atom_mask, native.aatype, ca_only=True)
+    ref_all, ref_ca = lddt_references or native_lddt_pairs(native)
+    all_atom = lddt(model_pos, model_mask, aatype=native.aatype, reference=ref_all)
+    ca_only = lddt(model_pos, model_mask, aatype=native.aatype, reference=ref_ca)
 
     per_residue_distance = np.full(L, np.nan)
     per_residue_distance[ni[has_ca]] = gdt_result.distances

@@ -13,7 +13,7 @@ import numpy as np
 
 from foldkit.errors import FoldkitError
 from foldkit.eval.casp import ModelFile, Reference
-from foldkit.eval.scores import score_structures
+from foldkit.eval.scores import native_lddt_pairs, score_structures
 from foldkit.eval.search import CURVE_CUTOFFS
 from foldkit.protein import Protein
 
@@ -38,9 +38,9 @@ class FileResult:
     skipped: int = 0
 
 
-@functools.lru_cache(maxsize=64)
-def load_reference(path: Path, residue_ranges: tuple[tuple[int, int], ...] | None) -> Protein:
-    """A native, cut to ``residue_ranges`` when given (cached per process)."""
+@functools.lru_cache(maxsize=32)
+def load_reference(path: Path, residue_ranges: tuple[tuple[int, int], ...] | None) -> tuple[Protein, tuple]:
+    """A native, cut to ``residue_ranges`` when given, and its lDDT pairs (cached per process)."""
     from foldkit.io.structure import read_structure
 
     native = read_structure(path)
@@ -50,7 +50,7 @@ def load_reference(path: Path, residue_ranges: tuple[tuple[int, int], ...] | Non
         for lo, hi in residue_ranges:
             keep |= (numbers >= lo) & (numbers <= hi)
         native = native.select(keep)
-    return native
+    return native, native_lddt_pairs(native)
 
 
 def _fmt(value: float, digits: int) -> str:
@@ -81,8 +81,8 @@ def score_model_file(model_file: ModelFile, done: frozenset = frozenset(), align
                 result.skipped += 1
                 continue
             try:
-                native = load_reference(ref.path, ref.residue_ranges)
-                scores = score_structures(model, native, align=align, force=force,
+                native, lddt_refs = load_reference(ref.path, ref.residue_ranges)
+                scores = score_structures(model, native, align=align, force=force, lddt_references=lddt_refs,
                                           model_name=str(model_file.path), native_name=_ref_label(ref))
             except FoldkitError as exc:
                 result.problems.append((str(model_file.path), f"vs {ref.unit}: {exc}"))

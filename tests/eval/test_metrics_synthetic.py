@@ -105,3 +105,15 @@ def test_lddt_missing_atoms_and_residues_are_not_conserved():
     # every pair with one end in the missing part is lost: the score is the fraction of intact pairs
     both_present = lddt(pos[10:], mask[10:], pos[10:], mask[10:], aatype[10:])
     assert result.n_conserved == both_present.n_conserved
+
+
+def test_lddt_precomputed_native_pairs_give_the_same_result():
+    from foldkit.eval.lddt import native_pairs
+
+    rng = np.random.default_rng(10)
+    aatype, pos, mask = _atom37(25, rng, resname="PHE")
+    model = pos + rng.normal(scale=0.7, size=pos.shape)
+    direct = lddt(model, mask, pos, mask, aatype)
+    reused = lddt(model, mask, aatype=aatype, reference=native_pairs(pos, mask))
+    assert direct.n_pairs == reused.n_pairs and direct.n_conserved == reused.n_conserved
+    np.testing.assert_array_equal(direct.per_residue, reused.per_residue)
