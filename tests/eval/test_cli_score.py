@@ -152,3 +152,26 @@ def test_score_set_with_workers_and_nothing_scorable(casp_dir, tmp_path, capsys)
     assert main(["score-set", "--models", str(bad), "--natives", str(natives), "-o",
                  str(tmp_path / "none.csv")]) == 1
     assert "nothing could be scored" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_score_set_full_casp_sweep_matches_official(casp_dir, tmp_path):
+    """Every model file of ../shared/casp through score-set (all cores), GDT_TS vs the official table."""
+    out = tmp_path / "scores.csv"
+    assert main(["score-set", "--models", str(MODELS), "--natives", str(NATIVES), "-o", str(out),
+                 "--domains", str(CASP_DIR / "domains.tsv")]) == 0
+    with out.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    with (CASP_DIR / "official_scores.csv").open(newline="") as handle:
+        official = {(r["target"], r["domain"], r["model"]): r for r in csv.DictReader(handle)}
+    compared = 0
+    for row in rows:
+        name = row["model"] if row["model"].endswith(f"-{row['domain']}") or not row["domain"] \
+            else f"{row['model']}-{row['domain']}"
+        ref = official.get((row["target"], row["domain"], name))
+        if ref is None:
+            continue
+        compared += 1
+        assert abs(float(row["gdt_ts"]) - float(ref["gdt_ts"])) <= 1.0, row
+        assert abs(float(row["tm_score"]) - float(ref["tm"])) <= 0.0105, row
+    assert compared >= 74
