@@ -130,7 +130,7 @@ def refine(moments: PairMoments, seeds: np.ndarray, radii: np.ndarray, tracker: 
     active, r2 = _distinct(active, r2, key_vector)
     k_min = min(config.min_selected, n)
     for _ in range(config.max_iterations):
-        rot, trans = moments._superpose_centred(active)
+        rot, trans = moments.superpose_centred(active)
         d2 = moments.deviations_under(rot, trans)                # [S, N]
         tracker.update(d2, rot, trans)
         selected = (d2 < r2[:, None]).astype(np.float64)

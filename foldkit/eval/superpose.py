@@ -78,12 +78,13 @@ class PairMoments:
 
     def superpose(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Kabsch for every weight row. weights [S, N] -> R [S, 3, 3], t [S, 3] (original frame)."""
-        rot, trans = self._superpose_centred(weights)
+        rot, trans = self.superpose_centred(weights)
         # undo the shift: x_sup = (x - o) R^T + t' + o
         trans = trans + self.offset - self.offset @ np.swapaxes(rot, -1, -2)
         return rot, trans
 
-    def _superpose_centred(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def superpose_centred(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Kabsch for every weight row [S, N], in the frame of ``self.x``/``self.y`` (shifted by -offset)."""
         sums = np.asarray(weights, dtype=np.float64) @ self.features     # [S, 16]
         count = np.maximum(sums[:, 15], 1e-12)[:, None]                   # [S, 1]
         mx = sums[:, 9:12] / count                                        # [S, 3]
@@ -95,7 +96,7 @@ class PairMoments:
 
     def squared_deviations(self, weights: np.ndarray) -> np.ndarray:
         """Superpose on each weight row, return |x_sup - y|^2 for every pair: [S, N]."""
-        rot, trans = self._superpose_centred(weights)
+        rot, trans = self.superpose_centred(weights)
         return self.deviations_under(rot, trans)
 
     def deviations_under(self, rot: np.ndarray, trans: np.ndarray) -> np.ndarray:
