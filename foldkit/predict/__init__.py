@@ -1,0 +1,44 @@
+"""End-to-end structure prediction from FASTA (``foldkit predict``).
+
+Modules: :mod:`~foldkit.predict.inputs` (queries, MSA sources, checks before
+any output), :mod:`~foldkit.predict.models` (parameter files and configs),
+:mod:`~foldkit.predict.recycling` (one compiled iteration, recycling with
+early stop), :mod:`~foldkit.predict.outputs` (file contents),
+:mod:`~foldkit.predict.records` (atomic writes, resume, summary.csv),
+:mod:`~foldkit.predict.pipeline` (orchestration).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from foldkit.predict.inputs import MsaSource, RecordInput, msa_source, prepare_records
+from foldkit.predict.models import ModelChoice, resolve_models
+from foldkit.predict.pipeline import PredictionSession, PredictSettings, log_to_stderr, predict_records
+from foldkit.predict.records import SummaryRow
+
+__all__ = ["MsaSource", "ModelChoice", "PredictSettings", "PredictionSession", "RecordInput", "SummaryRow",
+           "msa_source", "predict_fasta", "predict_records", "prepare_records", "resolve_models"]
+
+
+def predict_fasta(fasta: str | Path, outdir: str | Path, *, params_dir: str | Path | None = None,
+                  models: list[str] | None = None, num_models: int | None = None,
+                  settings: PredictSettings = PredictSettings(), msa: str | Path | None = None,
+                  databases: tuple[str | Path, ...] = (), single_sequence: bool = False,
+                  log=log_to_stderr) -> list[SummaryRow]:
+    """Predict every record of ``fasta`` into ``outdir`` (see the package docstring).
+
+    Every input (FASTA, MSA files, parameter folder) is checked before the
+    first file is written.
+    """
+    source = msa_source(Path(msa) if msa is not None else None, [Path(d) for d in databases], single_sequence)
+    inputs = prepare_records(Path(fasta), source)
+    choices = resolve_models(Path(params_dir) if params_dir is not None else None, models, num_models)
+    outdir = Path(outdir)
+    if outdir.exists() and not outdir.is_dir():
+        from foldkit.errors import InputError
+        raise InputError("output path exists and is not a folder", path=str(outdir))
+    if source.warning:
+        log(f"warning: {source.warning}")
+    session = PredictionSession(choices, settings, source, log)
+    return predict_records(inputs, outdir, session)

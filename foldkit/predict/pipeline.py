@@ -1,0 +1,261 @@
+"""End-to-end prediction of one record and of a whole FASTA file.
+
+Order of work: records shortest first (records in one length bucket share
+the compiled network), then for each record: MSA, raw features, for each
+model and seed the processed features and the recycling loop, then the
+ranked outputs, plots and timings, and last the ``finished.json`` marker.
+Per-record files are listed in :mod:`foldkit.predict.outputs`; the run-level
+``summary.csv`` is rewritten after every record.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from foldkit.features.config import FeatureConfig
+from foldkit.features.process import process_features
+from foldkit.features.raw import make_raw_features
+from foldkit.io.msa_files import Msa, format_a3m, merge_msas
+from foldkit.io.structure import to_pdb_string
+from foldkit.model.runner import RunnerConfig
+from foldkit.predict import outputs as out
+from foldkit.predict import records
+from foldkit.predict.inputs import MsaSource, RecordInput
+from foldkit.predict.models import ModelChoice
+from foldkit.predict.recycling import CompiledIterations, run_with_recycling
+
+Log = Callable[[str], None]
+
+
+def log_to_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class PredictSettings:
+    """How predictions run (ColabFold flag names in comments)."""
+
+    num_recycle: int | None = None               # --num-recycle (None: the model config's, 3 for AF2)
+    recycle_early_stop_tolerance: float = 0.0    # --recycle-early-stop-tolerance (Å; 0 = off)
+    random_seed: int = 0                         # --random-seed
+    num_seeds: int = 1                           # --num-seeds
+    chunk_size: int | None = None                # --chunk-size
+    bfloat16: bool = False                       # --bf16
+    overwrite: bool = False                      # --overwrite
+
+    @property
+    def seeds(self) -> list[int]:
+        return [self.random_seed + k for k in range(self.num_seeds)]
+
+    def num_recycle_for(self, model: ModelChoice) -> int:
+        return model.config.model.num_recycle if self.num_recycle is None else self.num_recycle
+
+    def resume_key(self, models: list[ModelChoice], msa_mode: str) -> dict:
+        """The settings a finished record must share with this run to be skipped."""
+        return {"models": [m.name for m in models], "seeds": self.seeds,
+                "num_recycle": {m.name: self.num_recycle_for(m) for m in models},
+                "recycle_early_stop_tolerance": self.recycle_early_stop_tolerance,
+                "bfloat16": self.bfloat16, "msa_mode": msa_mode}
+
+
+class Timer:
+    """Named stage durations in seconds, in the order they ran."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    def add(self, name: str, seconds: float) -> None:
+        self.seconds[name] = round(self.seconds.get(name, 0.0) + seconds, 3)
+
+    def stage(self, name: str):
+        timer = self
+
+        class _Stage:
+            def __enter__(self):
+                self.start = time.perf_counter()
+
+            def __exit__(self, *exc):
+                timer.add(name, time.perf_counter() - self.start)
+                return False
+
+        return _Stage()
+
+
+class PredictionSession:
+    """Models, loaded parameters and compiled functions shared by the records of a run."""
+
+    def __init__(self, models: list[ModelChoice], settings: PredictSettings, source: MsaSource,
+                 log: Log = log_to_stderr):
+        if not models:
+            raise ValueError("no model to run")
+        self.models = models
+        self.settings = settings
+        self.source = source
+        self.log = log
+        self.compiled = CompiledIterations(RunnerConfig(chunk_size=settings.chunk_size, bfloat16=settings.bfloat16))
+        self._params: dict[str, object] = {}
+        self._database = None
+
+    # ------------------------------------------------------------------ shared resources
+
+    def params(self, model: ModelChoice, timer: Timer):
+        if model.name not in self._params:
+            with timer.stage(f"load_params_{model.name}"):
+                self._params[model.name] = jax.tree.map(jnp.asarray, model.load_params())
+        return self._params[model.name]
+
+    def _search(self, record: RecordInput) -> Msa:
+        from foldkit.msa.search import SequenceDatabase, search_msa
+
+        if self._database is None:
+            self._database = [SequenceDatabase.from_fasta(path) for path in self.source.databases]
+        query = record.query
+        return merge_msas([search_msa(query.id, query.sequence, database, progress=False)
+                           for database in self._database])
+
+    def msa_for(self, record: RecordInput) -> Msa:
+        if record.msa is not None:
+            return record.msa
+        if self.source.mode == "jackhmmer":
+            return self._search(record)
+        return Msa.single_sequence(record.query.sequence, record.query.id)
+
+    # ------------------------------------------------------------------ one record
+
+    def predict_record(self, record: RecordInput, record_dir: Path, prefix: str = "") -> records.SummaryRow:
+        """All outputs of one record in ``record_dir`` (which must exist); returns its summary row."""
+        start = time.perf_counter()
+        timer = Timer()
+        query = record.query
+        log = lambda message: self.log(f"{prefix}{message}")  # noqa: E731
+        records.remove_temporaries(record_dir)
+
+        log(f"MSA ({self.source.mode})")
+        with timer.stage("msa"):
+            msa = self.msa_for(record)
+            records.atomic_write_text(record_dir / "msa.a3m", format_a3m(msa))
+        with timer.stage("features"):
+            raw = make_raw_features(query.sequence, [msa], description=query.id)
+            records.atomic_write_npz(record_dir / "features.npz", raw)
+        log(f"features: {len(msa)} MSA sequences")
+
+        predictions = []
+        for model in self.models:
+            params = self.params(model, timer)
+            num_recycle = self.settings.num_recycle_for(model)
+            for seed in self.settings.seeds:
+                name = out.prediction_name(model.name, seed)
+                predictions.append(self._predict_one(record, record_dir, model, params, seed, num_recycle,
+                                                     raw, name, timer, log))
+
+        with timer.stage("ranking"):
+            ranked = out.rank_predictions(predictions)
+            for rank, prediction in enumerate(ranked):
+                records.atomic_write_text(record_dir / f"ranked_{rank}.pdb", to_pdb_string(prediction.protein))
+            records.atomic_write_text(record_dir / "ranked_0.cif", out.model_cif_string(ranked[0], record.folder_name))
+            records.atomic_write_json(record_dir / "ranking_debug.json", out.ranking_debug_json(predictions))
+        with timer.stage("plots"):
+            self._plots(record, record_dir, ranked, msa)
+        best = ranked[0]
+        total = time.perf_counter() - start
+        timer.add("total", total)
+        records.atomic_write_json(record_dir / "timings.json", timer.seconds)
+        row = records.SummaryRow(id=query.id, length=len(query), best_model=best.name,
+                                 mean_plddt=round(best.mean_plddt, 2),
+                                 ptm=None if best.ptm is None else round(best.ptm, 4),
+                                 seconds=round(total, 1), folder=record.folder_name)
+        records.write_finished(record_dir, row, self.settings.resume_key(self.models, self.source.mode))
+        ptm = "" if best.ptm is None else f", pTM {best.ptm:.3f}"
+        log(f"done in {total:.1f} s: best {best.name}, mean pLDDT {best.mean_plddt:.1f}{ptm}")
+        return row
+
+    def _predict_one(self, record, record_dir, model, params, seed, num_recycle, raw, name, timer, log):
+        feature_config = FeatureConfig.from_data_config(model.data_tree, num_recycle=num_recycle)
+        with timer.stage(f"process_features_{name}"):
+            features = process_features(raw, feature_config, seed)
+        log(f"{name}: running ({num_recycle} recycles max"
+            + (f", early stop below {self.settings.recycle_early_stop_tolerance} Å)"
+               if self.settings.recycle_early_stop_tolerance > 0 else ")"))
+
+        def on_recycle(index: int, change: float) -> None:
+            log(f"{name}: recycle {index}/{num_recycle}, Cα distance change {change:.3f} Å")
+
+        result = run_with_recycling(model.config, params, features, self.compiled, num_recycle,
+                                    self.settings.recycle_early_stop_tolerance, on_recycle)
+        if result.compile_seconds:
+            timer.add(f"compile_{model.name}", result.compile_seconds)
+        timer.add(f"predict_{name}", result.run_seconds)
+        aatype = np.asarray(features["aatype"][0])
+        prediction = out.make_prediction(name, model.name, seed, result.outputs, aatype,
+                                         np.arange(len(record.query)), result.num_recycles,
+                                         result.distance_changes, result.early_stopped)
+        with timer.stage("write_models"):
+            records.atomic_write_text(record_dir / f"{name}.pdb", to_pdb_string(prediction.protein))
+            records.atomic_write_json(record_dir / f"scores_{name}.json",
+                                      out.scores_json(prediction, self.source.mode), indent=None)
+            records.atomic_write_json(record_dir / f"confidence_{name}.json", out.confidence_json(prediction),
+                                      indent=None)
+            if prediction.pae is not None:
+                records.atomic_write_json(record_dir / f"pae_{name}.json", out.pae_json(prediction), indent=None)
+        stopped = " (early stop)" if result.early_stopped else ""
+        ptm = "" if prediction.ptm is None else f", pTM {prediction.ptm:.3f}"
+        log(f"{name}: mean pLDDT {prediction.mean_plddt:.1f}{ptm}, {result.num_recycles} recycles{stopped}, "
+            f"{result.run_seconds:.1f} s" + (f" + {result.compile_seconds:.1f} s compile"
+                                              if result.compile_seconds else ""))
+        return prediction
+
+    def _plots(self, record: RecordInput, record_dir: Path, ranked: list[out.Prediction], msa: Msa) -> None:
+        plddt_png, pae_png, coverage_png = _plot_functions()
+        title = record.query.id
+        records.atomic_write_bytes(record_dir / "plddt.png",
+                                   plddt_png([(p.name, p.plddt) for p in ranked], title=title))
+        with_pae = [(p.name, p.pae) for p in ranked if p.pae is not None]
+        if with_pae:
+            max_pae = max(p.max_pae for p in ranked if p.pae is not None)
+            records.atomic_write_bytes(record_dir / "pae.png", pae_png(with_pae, max_pae=max_pae, title=title))
+        records.atomic_write_bytes(record_dir / "msa_coverage.png", coverage_png(msa, title=title))
+
+
+def _plot_functions():
+    from foldkit.predict_plots import msa_coverage_png, pae_png, plddt_png
+
+    return plddt_png, pae_png, msa_coverage_png
+
+
+# --------------------------------------------------------------------------- many records
+
+def predict_records(inputs: list[RecordInput], outdir: Path, session: PredictionSession) -> list[records.SummaryRow]:
+    """Predict every record (shortest first) into ``outdir/<folder name>``; resume finished ones.
+
+    Returns the summary rows in input order; ``outdir/summary.csv`` is
+    rewritten after every record.
+    """
+    settings = session.settings
+    resume_key = settings.resume_key(session.models, session.source.mode)
+    outdir.mkdir(parents=True, exist_ok=True)
+    rows: dict[str, records.SummaryRow] = {}
+    order = sorted(inputs, key=lambda r: len(r.query))   # stable: ties keep the FASTA order
+    for number, record in enumerate(order, 1):
+        record_dir = outdir / record.folder_name
+        prefix = f"[{number}/{len(order)}] {record.query.id} ({len(record.query)} aa): "
+        state = records.finished_state(record_dir)
+        if state is not None and not settings.overwrite:
+            records.check_same_settings(record_dir, state, resume_key)
+            rows[record.query.id] = records.summary_row_of(state)
+            session.log(f"{prefix}already finished, skipped (--overwrite to redo)")
+            continue
+        if state is not None:
+            (record_dir / records.FINISHED_MARKER).unlink()
+        record_dir.mkdir(exist_ok=True)
+        rows[record.query.id] = session.predict_record(record, record_dir, prefix)
+        records.write_summary(outdir, [rows[r.query.id] for r in inputs if r.query.id in rows])
+    records.write_summary(outdir, [rows[r.query.id] for r in inputs if r.query.id in rows])
+    return [rows[r.query.id] for r in inputs]
