@@ -19,7 +19,7 @@ import numpy as np
 
 from foldkit.eval.search import (CURVE_CUTOFFS, GDT_HA_CUTOFFS, GDT_TS_CUTOFFS, SearchConfig,
                                  SearchOutcome, search)
-from foldkit.eval.superpose import PairMoments
+from foldkit.eval.superpose import PairMoments, paired_points
 
 GDT_CUTOFFS = (0.5, 1.0, 2.0, 4.0, 8.0)
 
@@ -93,18 +93,7 @@ def gdt(model_ca: np.ndarray, native_ca: np.ndarray, n_reference: int | None = N
     atoms present); n_reference: native CA count used for normalisation
     (default: the number of pairs used).
     """
-    x, y = _paired(model_ca, native_ca, mask)
+    x, y = paired_points(model_ca, native_ca, mask)
     moments = PairMoments.of(x, y)
     outcome = search(moments, radii=GDT_CUTOFFS, cutoffs=GDT_CUTOFFS, d0=None, config=config)
     return gdt_from_search(outcome, moments, len(x) if n_reference is None else n_reference)
-
-
-def _paired(x: np.ndarray, y: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    if x.shape != y.shape or x.ndim != 2 or x.shape[1] != 3:
-        raise ValueError(f"expected two [N, 3] arrays, got {x.shape} and {y.shape}")
-    if mask is not None:
-        keep = np.asarray(mask).astype(bool)
-        x, y = x[keep], y[keep]
-    return x, y

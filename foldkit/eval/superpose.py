@@ -122,3 +122,15 @@ def superposed_rmsd(x: np.ndarray, y: np.ndarray) -> float:
     rot, trans = kabsch(x, y)
     diff = apply(rot, trans, x) - y
     return float(np.sqrt((diff * diff).sum(1).mean()))
+
+
+def paired_points(x: np.ndarray, y: np.ndarray, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Validate two [N, 3] arrays of paired points and keep the pairs where ``mask`` [N] is set."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if x.shape != y.shape or x.ndim != 2 or x.shape[1] != 3:
+        raise ValueError(f"expected two [N, 3] arrays, got {x.shape} and {y.shape}")
+    if mask is not None:
+        keep = np.asarray(mask).astype(bool)
+        x, y = x[keep], y[keep]
+    return x, y

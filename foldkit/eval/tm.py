@@ -14,9 +14,8 @@ import dataclasses
 
 import numpy as np
 
-from foldkit.eval.gdt import _paired
 from foldkit.eval.search import SearchConfig, SearchOutcome, search
-from foldkit.eval.superpose import PairMoments
+from foldkit.eval.superpose import PairMoments, paired_points
 
 
 def tm_d0(n_reference: int) -> float:
@@ -54,7 +53,7 @@ def tm_from_search(outcome: SearchOutcome, moments: PairMoments, n_reference: in
 def tm_score(model_ca: np.ndarray, native_ca: np.ndarray, n_reference: int | None = None,
              mask: np.ndarray | None = None, config: SearchConfig = SearchConfig()) -> TmResult:
     """TM-score of paired CA coordinates [N, 3]; ``n_reference`` defaults to the pair count."""
-    x, y = _paired(model_ca, native_ca, mask)
+    x, y = paired_points(model_ca, native_ca, mask)
     n_ref = len(x) if n_reference is None else int(n_reference)
     d0 = tm_d0(n_ref)
     moments = PairMoments.of(x, y)
