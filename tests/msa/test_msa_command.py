@@ -1,4 +1,4 @@
-"""``foldkit msa`` end to end (needs foldkit.io.fasta from the I/O issue)."""
+"""``foldkit msa`` end to end."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import pytest
 
 from foldkit.cli import main
 from foldkit.io.msa_files import read_a3m
-
-pytest.importorskip("foldkit.io.fasta")
 
 
 def test_msa_command_writes_a3m(search_case, tmp_path, capsys):
