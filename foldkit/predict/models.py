@@ -17,6 +17,7 @@ to). The config of a file is
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 from importlib import resources
@@ -56,9 +57,15 @@ def expected_spec(choice: ModelChoice) -> params_lib.ParamSpec:
     """The key -> shape tree the file must hold: packaged for presets, traced for sidecar configs."""
     if choice.config_source == "preset" and choice.name in params_lib.known_models():
         return params_lib.packaged_spec(choice.name)
+    return dict(_traced_spec(choice.config))
+
+
+@functools.lru_cache(maxsize=8)
+def _traced_spec(config: config_lib.AlphaFoldConfig) -> tuple:
+    """The parameter tree of a custom config (traced once per config; nothing allocated)."""
     from foldkit.model.alphafold import param_spec_from_init
 
-    return param_spec_from_init(choice.config)
+    return tuple(param_spec_from_init(config).items())
 
 
 def sidecar_path(params_path: Path) -> Path:

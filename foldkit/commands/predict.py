@@ -1,0 +1,101 @@
+"""``foldkit predict INPUT.fasta -o OUTDIR``: structure prediction with AlphaFold2-compatible networks."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+PARAMS_DIR_ENV = "FOLDKIT_PARAMS_DIR"
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "predict", help="predict structures for the records of a FASTA file",
+        description="Predict the structure of every record of a FASTA file (shortest first) into "
+                    "OUTDIR/<record id>/: ranked_N.pdb, ranked_0.cif, per-model PDB/scores/PAE/confidence "
+                    "JSON, ranking_debug.json, plots, timings.json, features.npz, msa.a3m; plus "
+                    "OUTDIR/summary.csv. Re-running the same command resumes: finished records are skipped.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("input", type=Path, help="FASTA file (one or more records; '-' for stdin)")
+    parser.add_argument("-o", "--outdir", type=Path, required=True, help="output folder")
+    msa = parser.add_argument_group("MSA source (one of; default: single sequence, with a warning)")
+    msa.add_argument("--msa", type=Path, default=None,
+                     help="A3M/Stockholm alignment (one record) or a folder of <id>.a3m files")
+    msa.add_argument("--db", type=Path, action="append", default=[],
+                     help="FASTA sequence database searched with jackhmmer; repeat to merge several")
+    msa.add_argument("--single-sequence", action="store_true", help="no MSA, on purpose (no warning)")
+    model = parser.add_argument_group("model")
+    model.add_argument("--model", choices=("mini",), default=None,
+                       help="bundled foldkit model (the default once it is trained)")
+    model.add_argument("--params-dir", "--data", dest="params_dir", type=Path,
+                       default=os.environ.get(PARAMS_DIR_ENV) or None,
+                       help=f"folder with params_<model>.npz (official AlphaFold2 files, or custom ones with a "
+                            f"params_<model>.json config next to them); default ${PARAMS_DIR_ENV}")
+    model.add_argument("--models", default=None,
+                       help="comma-separated models to run, e.g. model_1_ptm,model_2_ptm "
+                            "(default: every _ptm model found, else every model)")
+    model.add_argument("--num-models", type=_positive_int, default=None, help="run only the first N models")
+    run = parser.add_argument_group("run")
+    run.add_argument("--num-recycle", type=_non_negative_int, default=None,
+                     help="maximum recycles (default: the model config's, 3 for AlphaFold2)")
+    run.add_argument("--recycle-early-stop-tolerance", type=_non_negative_float, default=0.0,
+                     help="stop recycling when the RMS change of Cα-Cα distances between cycles is below "
+                          "this (Å); 0 = always run every recycle")
+    run.add_argument("--random-seed", type=int, default=0, help="first seed (MSA sampling and masking)")
+    run.add_argument("--num-seeds", type=_positive_int, default=1, help="seeds per model: random-seed, +1, ...")
+    run.add_argument("--chunk-size", type=_positive_int, default=None,
+                     help="chunk attention/transition rows to bound memory (default: no chunking)")
+    run.add_argument("--bf16", action="store_true", help="run the Evoformer in bfloat16")
+    run.add_argument("--overwrite", action="store_true", help="redo records that are already finished")
+    parser.set_defaults(func=run_command)
+
+
+def run_command(args) -> int:
+    from foldkit.errors import InputError
+    from foldkit.predict import PredictSettings, predict_fasta
+
+    if args.model is not None and args.params_dir is not None:
+        raise InputError("give --model or --params-dir, not both")
+    if args.model is None and args.params_dir is None and (args.models or args.num_models):
+        raise InputError("--models/--num-models choose among the files of --params-dir, which is missing")
+    settings = PredictSettings(num_recycle=args.num_recycle,
+                               recycle_early_stop_tolerance=args.recycle_early_stop_tolerance,
+                               random_seed=args.random_seed, num_seeds=args.num_seeds, chunk_size=args.chunk_size,
+                               bfloat16=args.bf16, overwrite=args.overwrite)
+    models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
+    try:
+        rows = predict_fasta(args.input, args.outdir, params_dir=args.params_dir, models=models,
+                             num_models=args.num_models, settings=settings, msa=args.msa,
+                             databases=tuple(args.db), single_sequence=args.single_sequence)
+    except KeyboardInterrupt:
+        print("foldkit predict: interrupted; finished records are kept (no partial files), re-run the same "
+              "command to resume", file=sys.stderr)
+        return 130
+    print(f"predict: {len(rows)} records -> {args.outdir / 'summary.csv'}", file=sys.stderr)
+    return 0
+
+
+run = run_command
