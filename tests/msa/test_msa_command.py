@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 
 from foldkit.cli import main
 from foldkit.io.msa_files import read_a3m
