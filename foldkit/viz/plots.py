@@ -2,7 +2,7 @@
 
 Figures are built with matplotlib's object API on the Agg canvas (no pyplot,
 no global state), so they work headless and in threads. Each function returns
-a ``Figure``; in a notebook it displays itself, and :func:`figure_png` gives
+a ``PlotFigure`` (a matplotlib ``Figure``); in a notebook it displays itself, and :func:`figure_png` gives
 PNG bytes for files and HTML pages.
 """
 
@@ -21,6 +21,14 @@ from foldkit.viz.colors import PLDDT_BANDS
 
 Curve = Union[np.ndarray, Sequence[float]]
 GAP = "-"
+DEFAULT_MAX_PAE = 31.75   # AlphaFold2's largest PAE bin edge (Å)
+
+
+class PlotFigure(Figure):
+    """A matplotlib Figure that shows itself as PNG in notebooks without pyplot."""
+
+    def _repr_png_(self) -> bytes:
+        return figure_png(self)
 
 
 def figure_png(figure: Figure, dpi: int = 100) -> bytes:
@@ -58,7 +66,7 @@ def plot_plddt(plddt, residue_numbers: Sequence[int] | None = None, title: str =
     curves = _named(plddt, "model")
     if not curves:
         raise ValueError("no pLDDT curves to plot")
-    figure = Figure(figsize=(8, 3.6))
+    figure = PlotFigure(figsize=(8, 3.6))
     axes = figure.add_subplot()
     for band in PLDDT_BANDS:
         axes.axhspan(max(band.low, 0), min(band.high, 100), color=band.color, alpha=0.18, linewidth=0,
@@ -92,9 +100,9 @@ def plot_pae(pae, max_pae: float | None = None, title: str = "Predicted aligned 
     for name, matrix in matrices:
         if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
             raise ValueError(f"PAE {name!r} has shape {matrix.shape}, expected [L, L]")
-    top = max_pae if max_pae is not None else max(31.75, max(float(np.nanmax(m)) for _, m in matrices))
+    top = DEFAULT_MAX_PAE if max_pae is None else max_pae     # larger errors saturate
     count = len(matrices)
-    figure = Figure(figsize=(3.4 * count + 1.0, 3.4))
+    figure = PlotFigure(figsize=(3.4 * count + 1.0, 3.4))
     axes_row = figure.subplots(1, count, squeeze=False)[0]
     image = None
     for axes, (name, matrix) in zip(axes_row, matrices):
@@ -145,7 +153,7 @@ def plot_msa_coverage(msa, title: str = "Sequence coverage") -> Figure:
     order = np.argsort(-identity, kind="stable")
     image = np.where(present[order], identity[order, None], np.nan)      # [N, L]
     n, width = image.shape
-    figure = Figure(figsize=(8, 4))
+    figure = PlotFigure(figsize=(8, 4))
     axes = figure.add_subplot()
     shown = axes.imshow(image, aspect="auto", cmap="rainbow_r", vmin=0, vmax=1, interpolation="nearest",
                         origin="lower", extent=(0.5, width + 0.5, n, 0))
@@ -177,7 +185,7 @@ def plot_gdt_curves(curves: Mapping[str, Mapping[float, float]] | Sequence[tuple
     items = list(curves.items()) if isinstance(curves, Mapping) else list(curves)
     if not items:
         raise ValueError("no GDT curves to plot")
-    figure = Figure(figsize=(6.5, 4.2))
+    figure = PlotFigure(figsize=(6.5, 4.2))
     axes = figure.add_subplot()
     for name, curve in items:
         if hasattr(curve, "gdt_cutoffs"):
