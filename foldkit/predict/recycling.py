@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from foldkit.model.alphafold import AlphaFoldIteration, initial_prev
+from foldkit.model.alphafold import AlphaFoldIteration, feature_shapes, initial_prev
 from foldkit.model.config import AlphaFoldConfig, ModelConfig
 from foldkit.model.confidence import confidence_metrics
 from foldkit.model.global_config import GlobalConfig
@@ -153,7 +153,8 @@ def run_with_recycling(config: AlphaFoldConfig, params: Any, features: Mapping[s
     if model.resample_msa_in_recycling and num_slices < num_recycle + 1:
         raise ValueError(f"features have {num_slices} batch slices, {num_recycle} recycles need {num_recycle + 1}")
     padded_length = compiled.runner.bucket_for(num_res)
-    padded = pad_features(features, num_res, padded_length)
+    read = set(feature_shapes(config))   # only what the network reads: one signature per bucket
+    padded = {k: v for k, v in pad_features(features, num_res, padded_length).items() if k in read}
 
     def batch_slice(index: int) -> dict[str, jnp.ndarray]:
         index = index if model.resample_msa_in_recycling else 0
