@@ -213,21 +213,18 @@ class PredictionSession:
         return prediction
 
     def _plots(self, record: RecordInput, record_dir: Path, ranked: list[out.Prediction], msa: Msa) -> None:
-        plddt_png, pae_png, coverage_png = _plot_functions()
+        from foldkit.viz.plots import figure_png, plot_msa_coverage, plot_pae, plot_plddt
+
         title = record.query.id
-        records.atomic_write_bytes(record_dir / "plddt.png",
-                                   plddt_png([(p.name, p.plddt) for p in ranked], title=title))
+        records.atomic_write_bytes(record_dir / "plddt.png", figure_png(
+            plot_plddt([(p.name, p.plddt) for p in ranked], title=f"{title}: predicted lDDT per residue")))
         with_pae = [(p.name, p.pae) for p in ranked if p.pae is not None]
         if with_pae:
             max_pae = max(p.max_pae for p in ranked if p.pae is not None)
-            records.atomic_write_bytes(record_dir / "pae.png", pae_png(with_pae, max_pae=max_pae, title=title))
-        records.atomic_write_bytes(record_dir / "msa_coverage.png", coverage_png(msa, title=title))
-
-
-def _plot_functions():
-    from foldkit.predict_plots import msa_coverage_png, pae_png, plddt_png
-
-    return plddt_png, pae_png, msa_coverage_png
+            records.atomic_write_bytes(record_dir / "pae.png", figure_png(
+                plot_pae(with_pae, max_pae=max_pae, title=f"{title}: predicted aligned error")))
+        records.atomic_write_bytes(record_dir / "msa_coverage.png", figure_png(
+            plot_msa_coverage(msa, title=f"{title}: sequence coverage")))
 
 
 # --------------------------------------------------------------------------- many records
