@@ -111,7 +111,7 @@ def _legend_html(scene: Scene) -> str:
 
 
 def _panel_html(k: int, scene: Scene, width: int, height: int) -> str:
-    parts = ['<div class="panel">']
+    parts = [f'<div class="panel" style="width:{width}px">']
     if scene.title:
         parts.append(f"<h2>{html.escape(scene.title)}</h2>")
     parts.append(f'<div class="viewer" id="viewer-{k}" style="width:{width}px;height:{height}px"></div>')

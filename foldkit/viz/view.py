@@ -106,7 +106,9 @@ def prediction_scenes(folder: PredictionFolder, layout: str = "grid", color: str
     """One scene per ranked model ('grid') or all ranked models superposed on ranked_0 ('overlay')."""
     models = folder.models
     if layout == "grid":
-        return [structure_scene(m.protein, color=color, style=style, title=m.label) for m in models]
+        scenes = [structure_scene(m.protein, color=color, style=style, title=m.label) for m in models]
+        # one legend is enough (the first viewer's); the others would cover their structures
+        return scenes[:1] + [dataclasses.replace(s, legend=None) for s in scenes[1:]]
     if layout != "overlay":
         raise ValueError(f"unknown layout {layout!r}; choose 'grid' or 'overlay'")
     moved = [models[0].protein] + [_superpose_on(m.protein, models[0].protein) for m in models[1:]]
