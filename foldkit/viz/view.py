@@ -27,14 +27,22 @@ StructureLike = Union[Protein, Sequence[Protein], str, os.PathLike]
 
 
 def load_chains(structure: StructureLike) -> list[Protein]:
-    """Chains of a Protein, a list of Proteins, or a structure file (all protein chains of model 1)."""
+    """Chains of a Protein, a list of Proteins, or a structure file (all protein chains of model 1).
+
+    Chain ids longer than one character (mmCIF) are relabelled A, B, ... so that the
+    structure can be handed to 3Dmol.js as PDB text.
+    """
     if isinstance(structure, Protein):
-        return [structure]
-    if isinstance(structure, (str, os.PathLike)):
-        return read_chains(structure)
-    chains = list(structure)
-    if not chains or not all(isinstance(p, Protein) for p in chains):
-        raise TypeError("expected a Protein, a list of Proteins or a structure file path")
+        chains = [structure]
+    elif isinstance(structure, (str, os.PathLike)):
+        chains = read_chains(structure)
+    else:
+        chains = list(structure)
+        if not chains or not all(isinstance(p, Protein) for p in chains):
+            raise TypeError("expected a Protein, a list of Proteins or a structure file path")
+    if any(len(p.chain_id.strip()) > 1 for p in chains):
+        labels = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+        chains = [p.replace(chain_id=labels[k % len(labels)]) for k, p in enumerate(chains)]
     return chains
 
 

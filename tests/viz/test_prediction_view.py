@@ -44,6 +44,7 @@ def test_view_prediction_grid_and_plots(record):
     assert len(viewer_calls(js, "addModel")) == 3
     titles = [a[0] for a in viewer_calls(js, "addLabel")]
     assert any(t.startswith("rank 0: model_1_ptm_seed_0") for t in titles)
+    assert titles.count("pLDDT (B-factor column)") == 1      # legend in the first viewer only
     # pLDDT colours of the best model follow its scores file
     best = written["plddt"][written["names"][0]]
     expected = set(colors.band_colors(best, colors.PLDDT_BANDS))

@@ -121,3 +121,32 @@ def test_superposition_marks_model_residues_missing_from_the_native():
     first = int(read_structure(MODEL).residue_index[0])
     colour = {r: s["cartoon"]["color"] for sel, s in _styles(v) if sel["model"] == 1 for r in sel["resi"]}
     assert colour[first] == colors.NOT_MATCHED_COLOR
+
+
+def test_mmcif_input_and_long_chain_ids_are_shown(tmp_path):
+    from foldkit.io.structure import read_chains, write_mmcif
+
+    protein = example_native(stepped_plddt(119)).replace(chain_id="AB")
+    path = tmp_path / "long_chain.cif"
+    write_mmcif(protein, path)
+    v = viz_view.view(path, color="plddt")
+    (text, _), = viewer_calls(v.startjs, "addModel")
+    out = tmp_path / "back.pdb"
+    out.write_text(text)
+    back, = read_chains(out)
+    assert back.chain_id == "A" and len(back) == 119
+    np.testing.assert_allclose(back.atom_positions, protein.atom_positions, atol=1e-3)
+    np.testing.assert_allclose(colors.residue_plddt(back), stepped_plddt(119), atol=0.006)
+    assert {sel["chain"] for sel, _ in _styles(v)} == {"A"}
+
+
+def test_structure_text_of_two_chains_reads_back(tmp_path):
+    from foldkit.io.structure import read_chains
+
+    a = example_native().replace(chain_id="A")
+    b = example_native().replace(chain_id="B")
+    path = tmp_path / "ab.pdb"
+    path.write_text(structure_text([a, b]))
+    chains = read_chains(path)
+    assert [c.chain_id for c in chains] == ["A", "B"]
+    np.testing.assert_allclose(chains[1].atom_positions, b.atom_positions, atol=1e-3)
