@@ -11,8 +11,14 @@ from foldkit.viz.colors import SCHEMES, residue_plddt
 from foldkit.viz.html import Plot, find_3dmol_js, write_html
 from foldkit.viz.prediction_folder import read_prediction_folder
 from foldkit.viz.scene import STYLES
-from foldkit.viz.view import (load_chains, prediction_figures, prediction_scenes, structure_scene, superpose,
-                              superposition_scene)
+from foldkit.viz.view import (
+    load_chains,
+    prediction_figures,
+    prediction_scenes,
+    structure_scene,
+    superpose,
+    superposition_scene,
+)
 
 
 def add_parser(subparsers) -> None:

@@ -8,7 +8,7 @@ can be tested without a browser.
 from __future__ import annotations
 
 import dataclasses
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -111,7 +111,7 @@ def residue_plddt(protein: Protein) -> np.ndarray:
 
 
 def _hex(rgb: Sequence[float]) -> str:
-    return "#" + "".join(f"{int(round(255 * min(max(c, 0.0), 1.0))):02X}" for c in rgb[:3])
+    return "#" + "".join(f"{round(255 * min(max(c, 0.0), 1.0)):02X}" for c in rgb[:3])
 
 
 def rainbow_palette(steps: int = RAINBOW_STEPS) -> list[str]:

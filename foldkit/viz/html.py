@@ -15,8 +15,8 @@ import dataclasses
 import html
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from foldkit.errors import InputError
 from foldkit.io.textfile import atomic_write_text
@@ -88,9 +88,9 @@ def _structure_blocks(scenes: Sequence[Scene]) -> list[str]:
 
 
 def _scene_script(k: int, scene: Scene, width: int, height: int) -> str:
-    lines = [f"  (function () {{",
-             f'    var viewer = $3Dmol.createViewer(document.getElementById("viewer-{k}"), '
-             '{backgroundColor: "white"});']
+    lines = ["  (function () {",
+             (f'    var viewer = $3Dmol.createViewer(document.getElementById("viewer-{k}"), '
+              '{backgroundColor: "white"});')]
     model = 0
     for method, args in scene_commands(scene, width, height, labels=False):
         if method == "addModel":
@@ -152,8 +152,8 @@ function drawScenes() {{
 window.addEventListener("load", drawScenes);
 </script>"""
     body = [f"<h1>{html.escape(title)}</h1>",
-            '<p id="js-missing" class="note" style="display:none;color:#b00">3Dmol.js could not be loaded, '
-            "so the 3D view is empty.</p>",
+            ('<p id="js-missing" class="note" style="display:none;color:#b00">3Dmol.js could not be loaded, '
+             "so the 3D view is empty.</p>"),
             '<div class="panels">', *(_panel_html(k, s, width, height) for k, s in enumerate(scenes)), "</div>"]
     if plots:
         body += ['<div class="plots">', *(_plot_html(p) for p in plots), "</div>"]

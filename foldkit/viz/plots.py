@@ -9,7 +9,7 @@ PNG bytes for files and HTML pages.
 from __future__ import annotations
 
 import io
-from typing import Mapping, Sequence, Union
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -19,7 +19,6 @@ from matplotlib.patches import Patch
 from foldkit import constants as rc
 from foldkit.viz.colors import PLDDT_BANDS
 
-Curve = Union[np.ndarray, Sequence[float]]
 GAP = "-"
 DEFAULT_MAX_PAE = 31.75   # AlphaFold2's largest PAE bin edge (Å)
 

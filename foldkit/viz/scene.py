@@ -12,7 +12,8 @@ that differ only by insertion code share a colour.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

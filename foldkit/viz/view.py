@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -18,12 +18,28 @@ from foldkit.eval.superpose import apply, kabsch
 from foldkit.io.structure import read_chains, read_structure
 from foldkit.protein import Protein
 from foldkit.viz import plots
-from foldkit.viz.colors import (DEVIATION_BANDS, NATIVE_COLOR, NOT_MATCHED_COLOR, Legend, band_colors,
-                                residue_colors)
-from foldkit.viz.prediction_folder import PredictionFolder, RankedModel, read_prediction_folder
-from foldkit.viz.scene import Scene, StyleLayer, colored_layers, scene_commands, structure_text
+from foldkit.viz.colors import (
+    DEVIATION_BANDS,
+    NATIVE_COLOR,
+    NOT_MATCHED_COLOR,
+    Legend,
+    band_colors,
+    residue_colors,
+)
+from foldkit.viz.prediction_folder import (
+    PredictionFolder,
+    RankedModel,
+    read_prediction_folder,
+)
+from foldkit.viz.scene import (
+    Scene,
+    StyleLayer,
+    colored_layers,
+    scene_commands,
+    structure_text,
+)
 
-StructureLike = Union[Protein, Sequence[Protein], str, os.PathLike]
+StructureLike = Protein | Sequence[Protein] | str | os.PathLike
 
 
 def load_chains(structure: StructureLike) -> list[Protein]:

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from foldkit.errors import InputError
-from foldkit.viz import colors, html as viz_html, plots
+from foldkit.viz import colors, plots
+from foldkit.viz import html as viz_html
 from foldkit.viz.scene import structure_text
 from foldkit.viz.view import structure_scene
 from tests.viz.helpers import PNG_SIGNATURE, example_native, png_pixels, stepped_plddt
@@ -62,7 +63,7 @@ def test_page_embeds_structure_colours_legend_and_plots(plddt_protein):
     blocks = {a.get("id"): body for a, body in page.scripts if a.get("type") == "text/plain"}
     assert blocks["structure-0-0"].strip("\n") == structure_text([plddt_protein]).strip("\n")
     assert blocks["structure-0-0"].count("\nATOM  ") + 1 >= int(plddt_protein.atom_mask.sum())
-    draw = [body for a, body in page.scripts if not a and "drawScenes" in body][0]
+    draw = next(body for a, body in page.scripts if not a and "drawScenes" in body)
     # every band colour is applied to the residues of that band
     expected = colors.band_colors(colors.residue_plddt(plddt_protein), colors.PLDDT_BANDS)
     for band in colors.PLDDT_BANDS:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import nbformat
-import pytest
 from nbclient import NotebookClient
 
 from tests.conftest import REPO_ROOT

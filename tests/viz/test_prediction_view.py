@@ -9,7 +9,8 @@ import pytest
 
 from foldkit.errors import InputError
 from foldkit.io.structure import read_structure
-from foldkit.viz import colors, view as viz_view
+from foldkit.viz import colors
+from foldkit.viz import view as viz_view
 from foldkit.viz.prediction_folder import read_pae_json, read_prediction_folder
 from tests.viz.helpers import viewer_calls, write_prediction_folder
 

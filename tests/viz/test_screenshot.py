@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from foldkit.io.structure import write_pdb
-from foldkit.viz import colors, html as viz_html
+from foldkit.viz import colors
+from foldkit.viz import html as viz_html
 from foldkit.viz.view import structure_scene
-from tests.viz.helpers import PNG_SIGNATURE, example_native, png_pixels, stepped_plddt
+from tests.viz.helpers import PNG_SIGNATURE, example_native, png_pixels
 
 pytestmark = pytest.mark.slow
 

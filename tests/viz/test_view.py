@@ -7,7 +7,8 @@ import pytest
 
 from foldkit.eval.scores import score_structures
 from foldkit.io.structure import read_structure
-from foldkit.viz import colors, view as viz_view
+from foldkit.viz import colors
+from foldkit.viz import view as viz_view
 from foldkit.viz.scene import SIDECHAIN_ATOMS, structure_text
 from tests.viz.helpers import MODEL, NATIVE, example_native, stepped_plddt, viewer_calls
 
