@@ -73,3 +73,22 @@ def test_gdt_curves_from_scores_match_the_evaluator():
     np.testing.assert_allclose(lines[0].get_ydata(), percents)
     assert f"GDT_TS {scores.gdt_ts:.1f}" in lines[0].get_label()
     _check_png(figure)
+
+
+def test_plots_need_no_pyplot_and_work_in_threads():
+    """Agg-safe: building and saving figures never imports pyplot (no GUI backend, no global state)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys, threading, numpy as np\n"
+            "from foldkit.viz import plots\n"
+            "out = []\n"
+            "def work(): out.append(plots.figure_png(plots.plot_pae(np.random.rand(20, 20) * 30)))\n"
+            "threads = [threading.Thread(target=work) for _ in range(3)]\n"
+            "[t.start() for t in threads]; [t.join() for t in threads]\n"
+            "assert len(out) == 3 and all(p[:4] == b'\\x89PNG' for p in out)\n"
+            "assert 'matplotlib.pyplot' not in sys.modules\n")
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
