@@ -94,6 +94,9 @@ def prepare_records(fasta: Path, source: MsaSource) -> list[RecordInput]:
     names = record_file_names(queries, str(fasta))
     for query in queries:
         check_record_id(query, str(fasta))
+        if names[query.id].casefold() == "summary.csv":
+            raise InputError("record id 'summary.csv' would clash with the run's summary file; rename it",
+                             path=str(fasta), record=query.id, line=query.line)
     msas: dict[str, Msa | None] = {q.id: None for q in queries}
     if source.mode == "custom":
         if source.msa_path.is_dir():

@@ -136,7 +136,7 @@ class PredictionSession:
         timer = Timer()
         query = record.query
         log = lambda message: self.log(f"{prefix}{message}")  # noqa: E731
-        records.remove_temporaries(record_dir)
+        records.clear_record_outputs(record_dir)   # leftovers of an interrupted or overwritten run
 
         log(f"MSA ({self.source.mode})")
         with timer.stage("msa"):
@@ -249,8 +249,6 @@ def predict_records(inputs: list[RecordInput], outdir: Path, session: Prediction
             rows[record.query.id] = records.summary_row_of(state)
             session.log(f"{prefix}already finished, skipped (--overwrite to redo)")
             continue
-        if state is not None:
-            (record_dir / records.FINISHED_MARKER).unlink()
         record_dir.mkdir(exist_ok=True)
         rows[record.query.id] = session.predict_record(record, record_dir, prefix)
         records.write_summary(outdir, [rows[r.query.id] for r in inputs if r.query.id in rows])

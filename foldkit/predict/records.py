@@ -16,6 +16,7 @@ import io
 import json
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -96,6 +97,25 @@ def remove_temporaries(folder: Path) -> list[Path]:
     if folder.is_dir():
         for path in folder.iterdir():
             if path.name.startswith(".") and path.name.endswith(_TEMP_SUFFIX) and path.is_file():
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
+_OUTPUT_FILES = re.compile(r"^(ranked_\d+\.pdb|ranked_0\.cif|model_.+_seed_-?\d+\.pdb|"
+                           r"(scores|pae|confidence)_model_.+_seed_-?\d+\.json|ranking_debug\.json|timings\.json|"
+                           r"plddt\.png|pae\.png|msa_coverage\.png|features\.npz|msa\.a3m|finished\.json)$")
+
+
+def clear_record_outputs(folder: Path) -> list[Path]:
+    """Delete the files a previous (unfinished or overwritten) prediction wrote; other files are kept."""
+    marker = folder / FINISHED_MARKER
+    if marker.is_file():
+        marker.unlink()          # first: a folder without its marker is never taken as finished
+    removed = remove_temporaries(folder)
+    if folder.is_dir():
+        for path in folder.iterdir():
+            if _OUTPUT_FILES.match(path.name) and path.is_file():
                 path.unlink()
                 removed.append(path)
     return removed

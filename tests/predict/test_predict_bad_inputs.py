@@ -127,3 +127,8 @@ def test_output_path_is_a_file(workdir, capsys):
     assert cli.main(["predict", str(fasta), "-o", str(workdir / "out"), "--params-dir", str(workdir / "params")]) == 2
     assert "not a folder" in capsys.readouterr().err
     assert (workdir / "out").read_text() == "not a folder"
+
+
+def test_record_named_like_the_summary_file(workdir, capsys):
+    fasta = write_fasta(workdir / "in.fasta", {"Summary.csv": SEQUENCE})
+    assert "clash with the run's summary file" in _predict_fails(workdir, capsys, fasta)

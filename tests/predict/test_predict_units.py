@@ -85,6 +85,18 @@ def test_written_files_respect_umask_and_temporaries_are_cleaned(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
 
 
+def test_clearing_a_record_keeps_foreign_files(tmp_path):
+    ours = ["ranked_0.pdb", "ranked_11.pdb", "ranked_0.cif", "model_1_ptm_seed_0.pdb", "scores_model_x_seed_3.json",
+            "pae_model_1_ptm_seed_0.json", "confidence_model_1_ptm_seed_0.json", "ranking_debug.json",
+            "timings.json", "plddt.png", "pae.png", "msa_coverage.png", "features.npz", "msa.a3m",
+            "finished.json", ".msa.a3m.abc123.tmp"]
+    foreign = ["notes.txt", "ranked_0.pdb.bak", "my_model.pdb", "scores.json"]
+    for name in ours + foreign:
+        (tmp_path / name).write_text("x")
+    assert sorted(p.name for p in records.clear_record_outputs(tmp_path)) == sorted(set(ours) - {"finished.json"})
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(foreign)
+
+
 def test_summary_csv_and_finished_marker(tmp_path):
     row = records.SummaryRow("q1", 22, "model_1_ptm_seed_0", 71.234, None, 12.3, "q1")
     records.write_finished(tmp_path, row, {"models": ["model_1_ptm"]})
