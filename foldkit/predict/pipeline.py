@@ -147,14 +147,11 @@ class PredictionSession:
             records.atomic_write_npz(record_dir / "features.npz", raw)
         log(f"features: {len(msa)} MSA sequences")
 
-        predictions = []
-        for model in self.models:
-            params = self.params(model, timer)
-            num_recycle = self.settings.num_recycle_for(model)
-            for seed in self.settings.seeds:
-                name = out.prediction_name(model.name, seed)
-                predictions.append(self._predict_one(record, record_dir, model, params, seed, num_recycle,
-                                                     raw, name, timer, log))
+        def write_model_files(prediction: out.Prediction) -> None:
+            with timer.stage("write_models"):
+                self._write_prediction(record_dir, prediction)
+
+        predictions = self.predict_features(raw, timer, log, on_prediction=write_model_files)
 
         with timer.stage("ranking"):
             ranked = out.rank_predictions(predictions)
@@ -177,7 +174,39 @@ class PredictionSession:
         log(f"done in {total:.1f} s: best {best.name}, mean pLDDT {best.mean_plddt:.1f}{ptm}")
         return row
 
-    def _predict_one(self, record, record_dir, model, params, seed, num_recycle, raw, name, timer, log):
+    def predict_features(self, raw: dict, timer: Timer | None = None, log: Log | None = None,
+                         on_prediction: Callable[[out.Prediction], None] | None = None) -> list[out.Prediction]:
+        """Every (model, seed) prediction of one query from its raw features, in memory (no files).
+
+        ``raw``: :func:`foldkit.features.raw.make_raw_features` of the query and its MSA.
+        ``on_prediction`` is called as each prediction completes.
+        """
+        timer = timer or Timer()
+        log = log or self.log
+        predictions = []
+        for model in self.models:
+            params = self.params(model, timer)
+            for seed in self.settings.seeds:
+                prediction = self._predict_one(model, params, seed, raw, timer, log)
+                if on_prediction is not None:
+                    on_prediction(prediction)
+                predictions.append(prediction)
+        return predictions
+
+    def predict_sequence(self, sequence: str, msa: Msa | None = None, name: str = "query") -> list[out.Prediction]:
+        """Predictions of one sequence (MSA: given, else searched/single-sequence per the session's source),
+        best first, without writing files."""
+        from foldkit.io.fasta import Query
+
+        record = RecordInput(Query(name, "", sequence.upper()), name, msa)
+        msa = self.msa_for(record)
+        raw = make_raw_features(record.query.sequence, [msa], description=name)
+        return out.rank_predictions(self.predict_features(raw))
+
+    def _predict_one(self, model: ModelChoice, params, seed: int, raw: dict, timer: Timer, log: Log
+                     ) -> out.Prediction:
+        name = out.prediction_name(model.name, seed)
+        num_recycle = self.settings.num_recycle_for(model)
         feature_config = FeatureConfig.from_data_config(model.data_tree, num_recycle=num_recycle)
         with timer.stage(f"process_features_{name}"):
             features = process_features(raw, feature_config, seed)
@@ -194,23 +223,25 @@ class PredictionSession:
             timer.add(f"compile_{model.name}", result.compile_seconds)
         timer.add(f"predict_{name}", result.run_seconds)
         aatype = np.asarray(features["aatype"][0])
-        prediction = out.make_prediction(name, model.name, seed, result.outputs, aatype,
-                                         np.arange(len(record.query)), result.num_recycles,
-                                         result.distance_changes, result.early_stopped)
-        with timer.stage("write_models"):
-            records.atomic_write_text(record_dir / f"{name}.pdb", to_pdb_string(prediction.protein))
-            records.atomic_write_json(record_dir / f"scores_{name}.json",
-                                      out.scores_json(prediction, self.source.mode), indent=None)
-            records.atomic_write_json(record_dir / f"confidence_{name}.json", out.confidence_json(prediction),
-                                      indent=None)
-            if prediction.pae is not None:
-                records.atomic_write_json(record_dir / f"pae_{name}.json", out.pae_json(prediction), indent=None)
+        num_res = aatype.shape[0]
+        prediction = out.make_prediction(name, model.name, seed, result.outputs, aatype, np.arange(num_res),
+                                         result.num_recycles, result.distance_changes, result.early_stopped)
         stopped = " (early stop)" if result.early_stopped else ""
         ptm = "" if prediction.ptm is None else f", pTM {prediction.ptm:.3f}"
         log(f"{name}: mean pLDDT {prediction.mean_plddt:.1f}{ptm}, {result.num_recycles} recycles{stopped}, "
             f"{result.run_seconds:.1f} s" + (f" + {result.compile_seconds:.1f} s compile"
                                               if result.compile_seconds else ""))
         return prediction
+
+    def _write_prediction(self, record_dir: Path, prediction: out.Prediction) -> None:
+        name = prediction.name
+        records.atomic_write_text(record_dir / f"{name}.pdb", to_pdb_string(prediction.protein))
+        records.atomic_write_json(record_dir / f"scores_{name}.json",
+                                  out.scores_json(prediction, self.source.mode), indent=None)
+        records.atomic_write_json(record_dir / f"confidence_{name}.json", out.confidence_json(prediction),
+                                  indent=None)
+        if prediction.pae is not None:
+            records.atomic_write_json(record_dir / f"pae_{name}.json", out.pae_json(prediction), indent=None)
 
     def _plots(self, record: RecordInput, record_dir: Path, ranked: list[out.Prediction], msa: Msa) -> None:
         from foldkit.viz.plots import figure_png, plot_msa_coverage, plot_pae, plot_plddt

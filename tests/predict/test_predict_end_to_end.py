@@ -234,3 +234,35 @@ def test_same_seed_gives_identical_coordinates_and_rerun_resumes(run, capsys):
                      "--models", MODELS[0], "--num-recycle", "1", "--msa", str(tmp / "msas")]) == 2
     assert "--overwrite" in capsys.readouterr().err
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.name != "summary.csv"} == before
+
+
+def test_overwrite_redoes_records_and_drops_stale_outputs(run, capsys):
+    tmp, out = run
+    folder = out / FOLDERS["rec_b"]
+    (folder / "ranked_9.pdb").write_text("stale from an older run\n")
+    (folder / "notes.txt").write_text("the user's own file\n")
+    before = (folder / "ranked_0.pdb").read_text()
+    marker_time = (folder / "finished.json").stat().st_mtime_ns
+    capsys.readouterr()
+    assert _predict(tmp, out, "--overwrite") == 0
+    assert "already finished" not in capsys.readouterr().err
+    assert not (folder / "ranked_9.pdb").exists() and (folder / "notes.txt").is_file()
+    assert (folder / "finished.json").stat().st_mtime_ns > marker_time
+    assert (folder / "ranked_0.pdb").read_text() == before
+
+
+def test_python_api_predicts_one_sequence_in_memory(run):
+    from foldkit.predict import PredictionSession, PredictSettings, msa_source, resolve_models
+
+    tmp, out = run
+    models = resolve_models(tmp / "params", list(MODELS))
+    session = PredictionSession(models, PredictSettings(num_recycle=1, random_seed=SEEDS[0], num_seeds=2),
+                                msa_source(tmp / "msas" / "rec_a.a3m"), log=lambda _: None)
+    from foldkit.io.msa_files import read_a3m
+
+    sequence = RECORDS["rec/a"]
+    ranked = session.predict_sequence(sequence, read_a3m(tmp / "msas" / "rec_a.a3m", sequence), name="rec/a")
+    assert [p.name for p in ranked] == json.loads((out / "rec_a" / "ranking_debug.json").read_text())["order"]
+    written = read_structure(out / "rec_a" / "ranked_0.pdb")
+    np.testing.assert_allclose(ranked[0].protein.atom_positions[written.atom_mask > 0],
+                               written.atom_positions[written.atom_mask > 0], atol=6e-4)
