@@ -18,6 +18,7 @@ Outputs in the run folder: ``metrics.jsonl`` (one record per step),
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import time
 from pathlib import Path
@@ -97,6 +98,26 @@ def batch_loss_fn(config: TrainConfig) -> Callable:
     return loss
 
 
+@functools.lru_cache(maxsize=8)
+def compiled_step(config_json: str, num_recycle: int) -> Callable:
+    """The jitted ``step(params, opt_state, batch) -> (params, opt_state, loss, terms, grad_norm)``.
+
+    Cached per (config, recycle count), so runs with the same config in one
+    process (a resumed run, tests) compile once.
+    """
+    config = TrainConfig.from_dict(json.loads(config_json))
+    optimizer, _ = make_optimizer(config)
+    loss = batch_loss_fn(config)
+
+    def step(params, opt_state, batch):
+        (value, terms), grads = jax.value_and_grad(loss, has_aux=True)(params, batch, num_recycle)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        params = optax.apply_updates(params, updates)
+        return params, opt_state, value, terms, optax.global_norm(grads)
+
+    return jax.jit(step, donate_argnums=(0, 1))
+
+
 @dataclasses.dataclass
 class TrainState:
     params: Any
@@ -120,8 +141,6 @@ class Trainer:
         self.data = TrainData(chains, msas or MsaStore(data_dir, d.use_msa), d, config.crop_size,
                               config.num_recycle, config.seed, config.loss.fape_clamp_fraction)
         self.optimizer, self.schedule = make_optimizer(config)
-        self.loss = batch_loss_fn(config)
-        self._steps: dict[int, Callable] = {}
 
     # ------------------------------------------------------------------ state
 
@@ -145,17 +164,7 @@ class Trainer:
     # ------------------------------------------------------------------ steps
 
     def _step_fn(self, num_recycle: int) -> Callable:
-        if num_recycle not in self._steps:
-            optimizer, loss = self.optimizer, self.loss
-
-            def step(params, opt_state, batch):
-                (value, terms), grads = jax.value_and_grad(loss, has_aux=True)(params, batch, num_recycle)
-                updates, opt_state = optimizer.update(grads, opt_state, params)
-                params = optax.apply_updates(params, updates)
-                return params, opt_state, value, terms, optax.global_norm(grads)
-
-            self._steps[num_recycle] = jax.jit(step, donate_argnums=(0, 1))
-        return self._steps[num_recycle]
+        return compiled_step(json.dumps(self.config.to_dict(), sort_keys=True), num_recycle)
 
     def micro_step(self, state: TrainState) -> tuple[TrainState, dict[str, float]]:
         c = self.config

@@ -1,0 +1,48 @@
+"""``foldkit train --config CONFIG.json --data DIR --out RUN_DIR [--resume] [--steps N]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from foldkit.errors import InputError
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "train", help="train a network on the foldkit training set (resumable)",
+        description="Train the network described by CONFIG.json on the chains in DIR (the layout of "
+                    "shared/train: shard_index.tsv, structures/, msas/). RUN_DIR receives config.json, "
+                    "metrics.jsonl, loss.png, checkpoint.npz and, when all steps are done, "
+                    "params_<name>.npz + params_<name>.json (usable with `foldkit predict --params-dir`).")
+    parser.add_argument("--config", required=True, help="training config JSON (see foldkit/train/configs/)")
+    parser.add_argument("--data", required=True, help="training data folder")
+    parser.add_argument("--out", required=True, help="run folder (created)")
+    parser.add_argument("--resume", action="store_true", help="continue from RUN_DIR/checkpoint.npz")
+    parser.add_argument("--steps", type=int, default=None, metavar="N",
+                        help="stop after N more steps in this call (the schedule still spans the config's steps)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from foldkit.train.config import load_config
+    from foldkit.train.loop import Trainer
+
+    config = load_config(args.config)
+    data_dir, run_dir = Path(args.data), Path(args.out)
+    if not data_dir.is_dir():
+        raise InputError("training data folder not found", path=str(data_dir))
+    if args.steps is not None and args.steps < 1:
+        raise InputError("--steps must be at least 1")
+    if run_dir.joinpath("checkpoint.npz").is_file() and not args.resume:
+        raise InputError("run folder already holds a checkpoint; pass --resume to continue it "
+                         "or choose another --out", path=str(run_dir))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "run.json").write_text(json.dumps({"data": str(data_dir.resolve()),
+                                                  "config_file": str(Path(args.config).resolve())}) + "\n")
+    trainer = Trainer(config, data_dir, run_dir)
+    state = trainer.run(resume=args.resume, max_steps=args.steps, progress=not args.quiet)
+    print(f"{config.name}: step {state.step}/{config.steps}; run folder {run_dir}")
+    return 0
