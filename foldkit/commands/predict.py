@@ -94,7 +94,8 @@ def run_command(args) -> int:
         print("foldkit predict: interrupted; finished records are kept (no partial files), re-run the same "
               "command to resume", file=sys.stderr)
         return 130
-    print(f"predict: {len(rows)} records -> {args.outdir / 'summary.csv'}", file=sys.stderr)
+    print(f"predict: {len(rows)} record{'s' if len(rows) != 1 else ''} -> {args.outdir / 'summary.csv'}",
+          file=sys.stderr)
     return 0
 
 

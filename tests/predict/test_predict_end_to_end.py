@@ -172,6 +172,10 @@ def test_json_files_match_their_schemas(run):
         timings = _load(out / folder / "timings.json")
         jsonschema.validate(timings, TIMINGS_SCHEMA)
         assert {f"predict_{p}" for p in PREDICTIONS} <= set(timings)
+    # one compiled network for the whole run: both records share the 64-residue bucket, both models a config
+    first, second = (_load(out / FOLDERS[rid] / "timings.json") for rid in ("rec/a", "rec_b"))
+    assert set(k for k in first if k.startswith("compile_")) <= {"compile_tiny_ptm"}
+    assert not [k for k in second if k.startswith(("compile_", "load_params_"))]
 
 
 def test_ranking_is_consistent_with_scores(run):
