@@ -133,3 +133,17 @@ def test_verify_reports_each_bad_file(sources, tmp_path, capsys):
     assert any("not a valid parameter file for model_3" in line and "unexpected keys" in line for line in out)
     assert any("params_other" in line and "sidecar" in line for line in out)
     assert cli.main(["params", "verify", str(tmp_path / "empty_or_missing")]) == 2
+
+
+def test_official_file_uses_the_packaged_preset(sources, tmp_path):
+    from foldkit.predict.models import resolve_models
+
+    folder = tmp_path / "official" / "params"          # the archive's layout: DIR/params/params_*.npz
+    folder.mkdir(parents=True)
+    shutil.copyfile(sources / "params_model_1_ptm.npz", folder / "params_model_1_ptm.npz")
+    (choice,) = resolve_models(tmp_path / "official")
+    assert choice.name == "model_1_ptm" and choice.config_source == "preset"
+    assert choice.has_ptm and choice.config.uses_templates
+    assert choice.data_tree["common"]["max_extra_msa"] == 5120
+    params = choice.load_params()                       # checked against the packaged full-size spec
+    assert params["alphafold/alphafold_iteration/evoformer/preprocess_msa"]["weights"].shape == (49, 256)
