@@ -82,15 +82,50 @@ def _short_list(items: list) -> str:
     return text + (f", ... ({len(items)} in all)" if len(items) > 20 else "")
 
 
-def _is_hydrogen(table: AtomTable) -> np.ndarray:
-    element = table.element
-    by_element = (element == "H") | (element == "D")
-    no_element = element == ""
-    if no_element.any():
-        stripped = np.char.lstrip(table.atom_name.astype(str), "0123456789")
-        by_name = np.char.startswith(stripped, "H") | np.char.startswith(stripped, "D")
-        by_element |= no_element & by_name
-    return by_element
+@dataclasses.dataclass(frozen=True)
+class _Codes:
+    """A str column as integer codes: values[i] == distinct[inverse[i]]."""
+
+    distinct: list[str]      # [D] distinct values
+    inverse: np.ndarray      # [N] code of each row
+
+    def flag(self, test) -> np.ndarray:
+        """[N] bool, ``test(value)`` evaluated once per distinct value."""
+        return np.array([bool(test(v)) for v in self.distinct], dtype=bool)[self.inverse]
+
+    def lookup(self, mapping, dtype) -> np.ndarray:
+        """[D] ``mapping(value)`` per distinct value (index it with codes)."""
+        return np.array([mapping(v) for v in self.distinct], dtype=dtype)
+
+
+def _string_keys(values: np.ndarray) -> np.ndarray | None:
+    """[N] str -> [N] uint64, equal exactly where the strings are; None unless <= 8 characters below U+0100."""
+    width = values.dtype.itemsize // 4
+    if values.dtype.kind != "U" or width > 8:
+        return None
+    chars = np.ascontiguousarray(values).view(np.uint32).reshape(len(values), width)   # [N, w]
+    if width == 0 or len(values) == 0 or chars.max() >= 256:
+        return None
+    packed = np.zeros((len(values), 8), dtype=np.uint8)
+    packed[:, 8 - width:] = chars
+    return packed.view(">u8")[:, 0]
+
+
+def _codes(values: np.ndarray) -> _Codes:
+    """Integer codes of a str column (sorting ints, not strings, when the values are short)."""
+    keys = _string_keys(values)
+    if keys is None:
+        distinct, inverse = np.unique(values, return_inverse=True)
+        return _Codes([str(v) for v in distinct], inverse.reshape(-1))
+    distinct_keys = np.unique(keys)
+    inverse = np.searchsorted(distinct_keys, keys)
+    first = np.empty(len(distinct_keys), dtype=np.int64)
+    first[inverse[::-1]] = np.arange(len(keys) - 1, -1, -1)          # first row holding each value
+    return _Codes(values[first].tolist(), inverse)
+
+
+def _is_hydrogen_name(name: str) -> bool:
+    return name.lstrip("0123456789")[:1] in ("H", "D")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,25 +136,53 @@ class _Residues:
     of_row: np.ndarray     # [N] residue index of each row
 
 
-def _segment(table: AtomTable) -> _Residues:
-    n = len(table)
+def _segment(chain: np.ndarray, resseq: np.ndarray, icode: np.ndarray, resname: np.ndarray) -> _Residues:
+    """Residues = runs of rows with one (chain, number, insertion code, name); all arguments [N] int codes."""
+    n = len(chain)
     change = np.ones(n, dtype=bool)
     if n > 1:
-        change[1:] = ((table.chain[1:] != table.chain[:-1]) | (table.resseq[1:] != table.resseq[:-1])
-                      | (table.icode[1:] != table.icode[:-1]) | (table.resname[1:] != table.resname[:-1]))
+        change[1:] = ((chain[1:] != chain[:-1]) | (resseq[1:] != resseq[:-1])
+                      | (icode[1:] != icode[:-1]) | (resname[1:] != resname[:-1]))
     start = np.flatnonzero(change)
     return _Residues(start=start, of_row=np.cumsum(change) - 1)
 
 
-def _atom37_index(table: AtomTable) -> np.ndarray:
-    """[N] atom37 index of each row, -1 for names outside atom37 (MSE SE -> SD)."""
-    names, inverse = np.unique(table.atom_name, return_inverse=True)
-    lookup = np.array([rc.ATOM_ORDER.get(str(name), -1) for name in names], dtype=np.int64)
-    index = lookup[inverse.reshape(-1)]
-    selenium = (table.resname == SELENOMET) & (table.atom_name == "SE")
-    if selenium.any():
-        index[selenium] = rc.ATOM_ORDER["SD"]
-    return index
+@dataclasses.dataclass(frozen=True)
+class _Rows:
+    """The kept rows of one model (hydrogens and waters gone) with integer codes for the str columns."""
+
+    table: AtomTable
+    resname: _Codes
+    atom_name: _Codes
+    chain: _Codes
+    icode: _Codes
+    atom37: np.ndarray       # [N] atom37 index, -1 for names outside atom37 (MSE SE -> SD)
+    residues: _Residues
+
+
+def _codes_of(table: AtomTable) -> tuple[_Codes, _Codes, _Codes]:
+    return _codes(table.resname), _codes(table.atom_name), _codes(table.element)
+
+
+def _kept_rows(table: AtomTable, path: str) -> _Rows:
+    resname, atom_name, element = _codes_of(table)
+    by_element = element.flag(lambda e: e in ("H", "D"))
+    no_element = element.flag(lambda e: e == "")
+    hydrogen = by_element | (no_element & atom_name.flag(_is_hydrogen_name))
+    drop = hydrogen | resname.flag(lambda r: r in WATER_NAMES)
+    if drop.any():
+        table = table.take(np.flatnonzero(~drop))
+        resname, atom_name, _ = _codes_of(table)
+    if len(table) == 0:
+        raise InputError("no protein atoms (only hydrogens or waters)", path=path)
+    chain, icode = _codes(table.chain), _codes(table.icode)
+    atom37 = atom_name.lookup(lambda name: rc.ATOM_ORDER.get(name, -1), np.int64)[atom_name.inverse]
+    if SELENOMET in resname.distinct and "SE" in atom_name.distinct:
+        selenium = ((resname.inverse == resname.distinct.index(SELENOMET))
+                    & (atom_name.inverse == atom_name.distinct.index("SE")))
+        atom37[selenium] = rc.ATOM_ORDER["SD"]
+    residues = _segment(chain.inverse, table.resseq, icode.inverse, resname.inverse)
+    return _Rows(table, resname, atom_name, chain, icode, atom37, residues)
 
 
 def build_chains(table: AtomTable, path: str, chain: str | None = None,
@@ -129,30 +192,25 @@ def build_chains(table: AtomTable, path: str, chain: str | None = None,
     ``chain`` selects one chain by id ('' or ' ' = blank); None takes the first
     protein chain, or every one when ``all_chains`` is set.
     """
-    keep_rows = ~_is_hydrogen(table) & ~np.isin(table.resname, list(WATER_NAMES))
-    table = table.take(np.flatnonzero(keep_rows))
-    if len(table) == 0:
-        raise InputError("no protein atoms (only hydrogens or waters)", path=path)
-    residues = _segment(table)
-    atom37 = _atom37_index(table)
+    rows = _kept_rows(table, path)
+    residues = rows.residues
     res_of_row = residues.of_row
     n_res = len(residues.start)
     has = np.zeros((n_res, 3), dtype=bool)
     for column, name in enumerate(("N", "CA", "C")):
-        rows = atom37 == rc.ATOM_ORDER[name]
-        has[res_of_row[rows], column] = True
-    resname = table.resname[residues.start]
-    het = np.zeros(n_res, dtype=bool)
-    np.logical_or.at(het, res_of_row, table.is_hetatm)
-    amino_name = np.isin(resname, list(STANDARD_RESNAMES | {SELENOMET, rc.UNK_RESNAME}))
-    is_protein = np.where(het, amino_name | has.all(axis=1), ~np.isin(resname, list(NUCLEOTIDE_NAMES)))
-    res_chain = table.chain[residues.start]
+        has[res_of_row[rows.atom37 == rc.ATOM_ORDER[name]], column] = True
+    resname_code = rows.resname.inverse[residues.start]                       # [R]
+    het = np.logical_or.reduceat(rows.table.is_hetatm, residues.start)         # [R]
+    amino_names = STANDARD_RESNAMES | {SELENOMET, rc.UNK_RESNAME}
+    amino_name = rows.resname.lookup(lambda r: r in amino_names, bool)[resname_code]
+    nucleotide = rows.resname.lookup(lambda r: r in NUCLEOTIDE_NAMES, bool)[resname_code]
+    is_protein = np.where(het, amino_name | (has[:, 0] & has[:, 1] & has[:, 2]), ~nucleotide)
+    res_chain = rows.chain.inverse[residues.start]                            # [R] chain code
 
-    chain_order = []
-    for chain_name in res_chain[is_protein]:
-        if not chain_order or chain_order[-1] != chain_name:
-            if chain_name not in chain_order:
-                chain_order.append(str(chain_name))
+    protein_chains = res_chain[is_protein]
+    distinct, first = np.unique(protein_chains, return_index=True)
+    chain_codes = distinct[np.argsort(first)].tolist()                         # in order of appearance
+    chain_order = [rows.chain.distinct[code] for code in chain_codes]
     if not chain_order:
         raise InputError("no protein residues (no amino-acid ATOM/HETATM records)", path=path)
     if chain is not None:
@@ -163,61 +221,65 @@ def build_chains(table: AtomTable, path: str, chain: str | None = None,
         selected = [wanted]
     else:
         selected = chain_order if all_chains else chain_order[:1]
-    return [_build_one(table, residues, atom37, is_protein & (res_chain == name), name, path)
+    return [_build_one(rows, is_protein & (res_chain == chain_codes[chain_order.index(name)]), name, path)
             for name in selected]
 
 
-def _build_one(table: AtomTable, residues: _Residues, atom37: np.ndarray, keep_residue: np.ndarray,
-               chain: str, path: str) -> Protein:
+def _build_one(rows: _Rows, keep_residue: np.ndarray, chain: str, path: str) -> Protein:
+    table, residues, atom37 = rows.table, rows.residues, rows.atom37
     kept = np.flatnonzero(keep_residue)
-    kept = _drop_point_mutations(table, residues, kept)
+    kept = _drop_point_mutations(rows, kept)
     new_index = np.full(len(residues.start), -1, dtype=np.int64)
     new_index[kept] = np.arange(len(kept))
     row_res = new_index[residues.of_row]                      # [N] residue in the output, -1 = not kept
-    rows = np.flatnonzero((row_res >= 0) & (atom37 >= 0))
-    # Alternate locations: order rows by (residue, atom, -occupancy, file order); keep the first of each.
-    order = np.lexsort((-table.occupancy[rows], atom37[rows], row_res[rows]))
-    rows = rows[order]
-    key = row_res[rows] * rc.ATOM_TYPE_NUM + atom37[rows]
-    first = np.ones(len(rows), dtype=bool)
-    first[1:] = key[1:] != key[:-1]
-    rows = rows[first]
-
+    taken = np.flatnonzero((row_res >= 0) & (atom37 >= 0))
     n = len(kept)
-    positions = np.zeros((n, rc.ATOM_TYPE_NUM, 3), dtype=np.float32)   # [L, 37, 3]
-    mask = np.zeros((n, rc.ATOM_TYPE_NUM), dtype=np.float32)           # [L, 37]
-    b_factors = np.zeros((n, rc.ATOM_TYPE_NUM), dtype=np.float32)      # [L, 37]
-    positions[row_res[rows], atom37[rows]] = table.coords[rows]
-    mask[row_res[rows], atom37[rows]] = 1.0
-    b_factors[row_res[rows], atom37[rows]] = table.b_factor[rows]
+    slot = row_res[taken] * rc.ATOM_TYPE_NUM + atom37[taken]  # [M] flat (residue, atom37) slot of each row
+    if np.bincount(slot, minlength=n * rc.ATOM_TYPE_NUM).max(initial=0) > 1:
+        # Alternate locations: order rows by (slot, -occupancy, file order); keep the first of each slot.
+        order = np.lexsort((-table.occupancy[taken], slot))
+        taken, slot = taken[order], slot[order]
+        first = np.ones(len(taken), dtype=bool)
+        first[1:] = slot[1:] != slot[:-1]
+        taken, slot = taken[first], slot[first]
+
+    positions = np.zeros((n * rc.ATOM_TYPE_NUM, 3), dtype=np.float32)
+    mask = np.zeros(n * rc.ATOM_TYPE_NUM, dtype=np.float32)
+    b_factors = np.zeros(n * rc.ATOM_TYPE_NUM, dtype=np.float32)
+    positions[slot] = table.coords[taken]
+    mask[slot] = 1.0
+    b_factors[slot] = table.b_factor[taken]
 
     starts = residues.start[kept]
-    resnames = tuple(str(r) for r in table.resname[starts])
-    aatype = np.array([rc.aatype_of("MET" if r == SELENOMET else r) for r in resnames], dtype=np.int32)
-    unknown = sorted({r for r, a in zip(resnames, aatype) if a == rc.UNK_INDEX and r != rc.UNK_RESNAME})
+    resname_code = rows.resname.inverse[starts]                # [L]
+    aatype_of_code = rows.resname.lookup(lambda r: rc.aatype_of("MET" if r == SELENOMET else r), np.int32)
+    aatype = aatype_of_code[resname_code]
+    counts = np.bincount(resname_code, minlength=len(rows.resname.distinct))
+    unknown = sorted((name, int(counts[code])) for code, name in enumerate(rows.resname.distinct)
+                     if counts[code] and aatype_of_code[code] == rc.UNK_INDEX and name != rc.UNK_RESNAME)
     if unknown:
-        counts = {r: resnames.count(r) for r in unknown}
-        listed = ", ".join(f"{r} x{c}" for r, c in counts.items())
+        listed = ", ".join(f"{r} x{c}" for r, c in unknown)
         warnings.warn(f"{path}: chain {chain!r}: non-standard residues read as UNK: {listed}", stacklevel=3)
-    icodes = tuple(str(c) for c in table.icode[starts])
     return Protein(
         aatype=aatype,
-        atom_positions=positions,
-        atom_mask=mask,
+        atom_positions=positions.reshape(n, rc.ATOM_TYPE_NUM, 3),      # [L, 37, 3]
+        atom_mask=mask.reshape(n, rc.ATOM_TYPE_NUM),                    # [L, 37]
         residue_index=table.resseq[starts].astype(np.int32),
         chain_id=chain,
-        b_factors=b_factors,
-        insertion_codes=icodes,
-        resnames=resnames,
+        b_factors=b_factors.reshape(n, rc.ATOM_TYPE_NUM),               # [L, 37]
+        insertion_codes=tuple(table.icode[starts].tolist()),
+        resnames=tuple(table.resname[starts].tolist()),
     )
 
 
-def _drop_point_mutations(table: AtomTable, residues: _Residues, kept: np.ndarray) -> np.ndarray:
+def _drop_point_mutations(rows: _Rows, kept: np.ndarray) -> np.ndarray:
     """Keep one residue per (number, insertion code): the one with the highest mean occupancy."""
+    table, residues = rows.table, rows.residues
     starts = residues.start[kept]
-    keys = list(zip(table.resseq[starts].tolist(), table.icode[starts].tolist()))
-    if len(set(keys)) == len(keys):
+    number_keys = table.resseq[starts] * (len(rows.icode.distinct) + 1) + rows.icode.inverse[starts]
+    if len(np.unique(number_keys)) == len(number_keys):
         return kept
+    keys = list(zip(table.resseq[starts].tolist(), table.icode[starts].tolist()))
     occupancy_sum = np.bincount(residues.of_row, weights=table.occupancy, minlength=len(residues.start))
     atom_count = np.bincount(residues.of_row, minlength=len(residues.start))
     mean_occupancy = occupancy_sum / np.maximum(atom_count, 1)

@@ -21,11 +21,14 @@ without the header are plain PDB and are read as such.
 from __future__ import annotations
 
 import dataclasses
+from typing import Iterable, Iterator
 
 import numpy as np
 
 from foldkit.errors import InputError
-from foldkit.io.pdb_format import AtomLines, assign_models, parse_model_number, pdb_atom_lines
+from foldkit.io.line_index import LineIndex
+from foldkit.io.pdb_format import (AtomLines, assign_models, atom_lines_from_index, is_atom_record, parse_model_number,
+                                   pdb_atom_lines)
 from foldkit.protein import Protein
 
 HEADER_RECORDS = ("PFRMAT", "TARGET", "AUTHOR", "METHOD", "REMARK", "PARENT")
@@ -61,21 +64,53 @@ def is_ts_text(text: str) -> bool:
 
 def scan_ts(lines: list[str], path: str) -> TsFile:
     """Split a TS text into model blocks; errors name the line."""
+    atom_lines: list[str] = []
+    atom_line_numbers: list[int] = []
+
+    def records() -> Iterator[tuple[int, str | int]]:
+        for number, line in enumerate(lines, 1):
+            if is_atom_record(line):
+                atom_lines.append(line)
+                atom_line_numbers.append(number)
+                yield number, 1
+            else:
+                yield number, line
+
+    target, blocks = _read_blocks(records(), path)
+    line_numbers = np.asarray(atom_line_numbers, dtype=np.int64)
+    return _ts_file(target, blocks, AtomLines(atom_lines, line_numbers, _block_models(line_numbers, blocks)))
+
+
+def scan_ts_index(index: LineIndex, path: str) -> TsFile:
+    """:func:`scan_ts` for an indexed text: only the lines that are not atom records are read one by one."""
+    is_atom = index.atom_records()
+    atom_rows = np.flatnonzero(is_atom)
+    run_start = np.ones(len(atom_rows), dtype=bool)
+    run_start[1:] = np.diff(atom_rows) != 1
+    run_firsts = np.flatnonzero(run_start)
+    run_counts = np.diff(np.append(run_firsts, len(atom_rows)))
+    other_rows = np.flatnonzero(~is_atom & (index.lengths > 0))        # empty lines hold no record
+    events = sorted([(row + 1, index.line(row)) for row in other_rows.tolist()]
+                    + [(row + 1, count) for row, count in zip(atom_rows[run_firsts].tolist(), run_counts.tolist())],
+                    key=lambda event: event[0])
+    target, blocks = _read_blocks(events, path)
+    models = _block_models(atom_rows + 1, blocks)
+    return _ts_file(target, blocks, atom_lines_from_index(index, atom_rows, models))
+
+
+def _read_blocks(records: Iterable[tuple[int, str | int]], path: str) -> tuple[str | None, list[dict]]:
+    """TARGET and model blocks from (line number, line) records, where a run of ``count`` atom lines
+    starting on a line comes as (line number, count)."""
     target = None
     pfrmat_seen = False
     blocks: list[dict] = []
     current: dict | None = None
-    atom_lines: list[str] = []
-    atom_line_numbers: list[int] = []
-    for number, line in enumerate(lines, 1):
-        head = line[:6]
-        if head == "ATOM  " or head == "HETATM" or head[:4] == "ATOM":
+    for number, line in records:
+        if isinstance(line, int):
             if current is None:
                 where = "before any MODEL record" if not blocks else "after END, outside a MODEL block"
                 raise InputError(f"atom record {where}", path=path, line=number)
-            atom_lines.append(line)
-            atom_line_numbers.append(number)
-            current["atoms"] += 1
+            current["atoms"] += line
             continue
         words = line.split()
         if not words:
@@ -116,13 +151,19 @@ def scan_ts(lines: list[str], path: str) -> TsFile:
     for block in blocks:
         if block["atoms"] == 0:
             raise InputError(f"model {block['number']} has no ATOM records", path=path, line=block["line"])
-    line_numbers = np.asarray(atom_line_numbers, dtype=np.int64)
-    models = assign_models(line_numbers, [b["line"] for b in blocks], [b["number"] for b in blocks])
+    return target, blocks
+
+
+def _block_models(line_numbers: np.ndarray, blocks: list[dict]) -> np.ndarray:
+    return assign_models(line_numbers, [b["line"] for b in blocks], [b["number"] for b in blocks])
+
+
+def _ts_file(target: str | None, blocks: list[dict], atoms: AtomLines) -> TsFile:
     return TsFile(
         target=target,
         blocks=tuple(TsModelBlock(b["number"], b["line"], tuple(b["parents"]), b["closed"], b["atoms"])
                      for b in blocks),
-        atoms=AtomLines(atom_lines, line_numbers, models),
+        atoms=atoms,
     )
 
 

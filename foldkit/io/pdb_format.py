@@ -1,20 +1,25 @@
 """PDB format: fixed-column ATOM/HETATM records -> ``AtomTable``, and ``Protein`` -> PDB text.
 
 Parsing is vectorised: the ATOM/HETATM lines are laid into an [N, 80] byte
-matrix and every column is converted at once, so a file costs about a
-millisecond. Malformed coordinates, occupancies, B-factors and residue
-numbers are reported with their line and column.
+matrix (straight from the file bytes when the text can be indexed, see
+:mod:`foldkit.io.line_index`) and every column is converted at once. Fields
+written the standard way ('%8.3f' coordinates, '%6.2f' occupancy and
+B-factor, '%4d' residue numbers) take a strict fast parse; anything else goes
+through the general parser, which reports malformed coordinates,
+occupancies, B-factors and residue numbers with their line and column.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Sequence
 
 import numpy as np
 
 from foldkit import constants as rc
 from foldkit.errors import FoldkitError, InputError
 from foldkit.io.atom_table import AtomTable
+from foldkit.io.line_index import IndexedLines, LineIndex, pack_head
 from foldkit.protein import Protein
 
 LINE_WIDTH = 80
@@ -29,9 +34,16 @@ _INTEGER_CHARS[np.frombuffer(b"0123456789 -", dtype=np.uint8)] = True
 class AtomLines:
     """The ATOM/HETATM lines of a PDB-format text with their line and model numbers."""
 
-    lines: list[str]         # [N] the record lines
+    lines: Sequence[str]      # [N] the record lines
     line_numbers: np.ndarray  # [N] 1-based line number in the file
     models: np.ndarray        # [N] model number
+    index: LineIndex | None = None   # the indexed text the lines come from (fast path), or None
+    rows: np.ndarray | None = None   # [N] their rows in ``index``
+
+
+def atom_lines_from_index(index: LineIndex, rows: np.ndarray, models: np.ndarray) -> AtomLines:
+    """AtomLines for rows of an indexed text (lines decoded only when an error message needs them)."""
+    return AtomLines(IndexedLines(index, rows), rows + 1, models, index, rows)
 
 
 def is_atom_record(line: str) -> bool:
@@ -58,6 +70,17 @@ def scan_pdb_lines(lines: list[str], path: str) -> AtomLines:
     return AtomLines(atom_lines, line_numbers, assign_models(line_numbers, model_starts, model_values))
 
 
+def scan_pdb_index(index: LineIndex, path: str) -> AtomLines:
+    """:func:`scan_pdb_lines` for an indexed text, without a loop over lines."""
+    ends = np.flatnonzero(index.end_records())
+    limit = int(ends[0]) if len(ends) else len(index)
+    model_rows = np.flatnonzero(index.heads[:limit] == pack_head(b"MODEL ")).tolist()
+    model_values = [parse_model_number(index.line(row), path, row + 1) for row in model_rows]
+    rows = np.flatnonzero(index.atom_records()[:limit])
+    models = assign_models(rows + 1, [row + 1 for row in model_rows], model_values)
+    return atom_lines_from_index(index, rows, models)
+
+
 def parse_model_number(line: str, path: str, number: int) -> int:
     field = line[6:].split()
     if not field or not field[0].lstrip("-").isdigit():
@@ -78,13 +101,101 @@ def _columns(matrix: np.ndarray, start: int, end: int) -> np.ndarray:
     return np.ascontiguousarray(matrix[:, start:end]).view(f"S{end - start}").reshape(-1)
 
 
+_CHAR_TEXT = np.array([chr(code).strip() for code in range(256)], dtype="U1")   # byte -> stripped str
+
+
 def _text_columns(matrix: np.ndarray, start: int, end: int, upper: bool = False) -> np.ndarray:
-    """[N] stripped str values of a column (decoded once per distinct value)."""
-    raw = _columns(matrix, start, end)
-    distinct, inverse = np.unique(raw, return_inverse=True)
-    values = [value.decode("ascii").strip() for value in distinct]
+    """[N] stripped str values of a column (at most 8 wide; decoded once per distinct value)."""
+    if end - start == 1:
+        decoded = np.char.upper(_CHAR_TEXT) if upper else _CHAR_TEXT
+        return decoded[matrix[:, start]]
+    keys = _field_words(matrix, start, 1, end - start)[:, 0] & np.uint64(0xFF * _lanes(0, end - start))   # [N]
+    distinct = np.unique(keys)
+    inverse = np.searchsorted(distinct, keys)
+    values = [int(v).to_bytes(8, "little")[:end - start].decode("ascii").strip() for v in distinct.tolist()]
     decoded = np.array([v.upper() for v in values] if upper else values, dtype=f"U{end - start}")
     return decoded[inverse.reshape(-1)]
+
+
+_ONES = 0x0101010101010101       # one 1 in each byte lane
+_LOW7 = 0x7F * _ONES
+_HIGH = 0x80 * _ONES
+
+
+def _lanes(first: int, stop: int) -> int:
+    """uint64 constant with byte lanes first..stop-1 set to 1 (lane j = character j of a field)."""
+    return sum(1 << (8 * j) for j in range(first, stop))
+
+
+def _field_words(matrix: np.ndarray, start: int, count: int, width: int) -> np.ndarray:
+    """[N, count] uint64: the 8 bytes from column start + k * width of each row of an ASCII matrix (lane j =
+    byte j; lanes past ``width`` hold the next columns)."""
+    if start + (count - 1) * width + 8 > matrix.shape[1]:           # the last word would run past the row
+        tail = np.zeros((len(matrix), count * width + 8), dtype=np.uint8)
+        tail[:, :count * width] = matrix[:, start:start + count * width]
+        matrix, start = tail, 0
+    unaligned = np.ndarray(shape=(len(matrix), count), dtype="<u8", buffer=matrix, offset=start,
+                           strides=(matrix.strides[0], width))
+    return unaligned.copy()          # aligned: arithmetic on unaligned words is several times slower
+
+
+def _lanes_equal(words: np.ndarray, char: str) -> np.ndarray:
+    """1 in each byte lane holding ``char`` (ASCII bytes only, so no carries cross lanes)."""
+    other = words ^ np.uint64(ord(char) * _ONES)
+    return (~(other + np.uint64(_LOW7)) & np.uint64(_HIGH)) >> np.uint64(7)
+
+
+def _lanes_digit(words: np.ndarray) -> np.ndarray:
+    """1 in each byte lane holding '0'-'9' (ASCII bytes only)."""
+    at_least_0 = words + np.uint64(0x50 * _ONES)          # high bit set where byte >= 0x30
+    above_9 = words + np.uint64(0x46 * _ONES)             # high bit set where byte > 0x39
+    return (at_least_0 & ~above_9 & np.uint64(_HIGH)) >> np.uint64(7)
+
+
+def _swar_number(digits: np.ndarray) -> np.ndarray:
+    """uint64 words of 8 digit values (lane 0 most significant) -> the numbers they spell."""
+    x = (digits * np.uint64(10) + (digits >> np.uint64(8))) & np.uint64(0x00FF00FF00FF00FF)
+    x = (x * np.uint64(100) + (x >> np.uint64(16))) & np.uint64(0x0000FFFF0000FFFF)
+    return (x * np.uint64(10000) + (x >> np.uint64(32))) & np.uint64(0xFFFFFFFF)
+
+
+def _parse_right_aligned(matrix: np.ndarray, start: int, count: int, width: int,
+                         decimals: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """``count`` adjacent fields of ``width`` <= 8 columns from ``start`` of an ASCII [N, C] matrix, written as
+    '%{width}.{decimals}f' ('%{width}d' for 0 decimals) -> (magnitude [N, count] float64 holding an exact
+    integer, negative [N, count] bool); None when any field is written otherwise (the general parser then
+    decides). Each field is handled as one uint64 (SWAR), no per-character arrays."""
+    words = _field_words(matrix, start, count, width)
+    point = width - 1 - decimals if decimals else width          # position of the '.'; digits left of it
+    digits = _lanes_digit(words)
+    minus = _lanes_equal(words, "-")
+    whole = _lanes(0, point)
+    allowed = digits | minus | _lanes_equal(words, " ")
+    # Spaces, then an optional '-', then digits up to the point: a digit or '-' is always followed by a digit.
+    follow = ((digits | minus) & np.uint64(_lanes(0, point - 1))) << np.uint64(8)
+    valid = (((allowed & np.uint64(whole)) == whole) & ((follow & ~digits) == 0)
+             & ((digits & np.uint64(_lanes(point - 1, point))) != 0))
+    if decimals:
+        fraction = _lanes(point + 1, width)
+        valid &= (((digits & np.uint64(fraction)) == fraction)
+                  & ((_lanes_equal(words, ".") & np.uint64(_lanes(0, width))) == _lanes(point, point + 1)))
+    if not valid.all():
+        return None
+    values = words & (digits * np.uint64(0x0F))                  # digit values, 0 elsewhere
+    if decimals:                                                 # close the gap of the '.'
+        values = (((values & np.uint64(0xFF * whole)) << np.uint64(8))
+                  | (values & np.uint64(0xFF * fraction)))             # digits now in lanes 1..width-1
+    values = (values & np.uint64(0xFF * _lanes(0, width))) << np.uint64(8 * (8 - width))   # right-align
+    return _swar_number(values).astype(np.float64), (minus & np.uint64(whole)) != 0
+
+
+def _standard_floats(matrix: np.ndarray, start: int, count: int, width: int, decimals: int) -> np.ndarray | None:
+    """Fields written as '%w.{decimals}f' -> [N, count] float64 (exactly as the general parser), or None."""
+    parsed = _parse_right_aligned(matrix, start, count, width, decimals)
+    if parsed is None:
+        return None
+    magnitude, negative = parsed
+    return np.where(negative, -1.0, 1.0) * magnitude / 10.0 ** decimals
 
 
 def _fail_at(atoms: AtomLines, row: int, column: int, message: str, path: str) -> InputError:
@@ -157,17 +268,8 @@ def _floats(matrix: np.ndarray, start: int, end: int, what: str, atoms: AtomLine
     raise AssertionError("unreachable: a numeric field failed to parse but no bad field was found")
 
 
-def atom_table_from_lines(atoms: AtomLines, path: str) -> AtomTable:
-    """Convert fixed-column ATOM/HETATM lines into column arrays, with located errors."""
-    n = len(atoms.lines)
-    if n == 0:
-        raise InputError("no ATOM/HETATM records", path=path)
-    lengths = np.fromiter(map(len, atoms.lines), dtype=np.int64, count=n)
-    short = np.flatnonzero(lengths < 54)
-    if len(short):
-        row = int(short[0])
-        raise _fail_at(atoms, row, int(lengths[row]) + 1, f"record too short ({lengths[row]} columns; the "
-                       f"coordinates need columns 31-54): {atoms.lines[row].rstrip()!r}", path)
+def _matrix_from_lines(atoms: AtomLines, path: str) -> np.ndarray:
+    """[N, 80] bytes of str lines (cut / padded to 80 columns); non-ASCII characters are located errors."""
     joined = "".join([line[:LINE_WIDTH].ljust(LINE_WIDTH) for line in atoms.lines])
     try:
         data = joined.encode("ascii")
@@ -175,20 +277,31 @@ def atom_table_from_lines(atoms: AtomLines, path: str) -> AtomTable:
         row, column = divmod(exc.start, LINE_WIDTH)
         raise _fail_at(atoms, row, column + 1, f"non-ASCII character {joined[exc.start]!r} in an atom record",
                        path) from None
-    matrix = np.frombuffer(data, dtype=np.uint8).reshape(n, LINE_WIDTH)   # [N, 80]
+    return np.frombuffer(data, dtype=np.uint8).reshape(len(atoms.line_numbers), LINE_WIDTH)
 
+
+def _general_coordinates(matrix: np.ndarray, atoms: AtomLines, path: str) -> np.ndarray:
+    """[N, 3] coordinates in any decimal layout, or a located error."""
     _check_chars(matrix, _NUMBER_CHARS, 30, 54, "coordinate", atoms, path)
-    coords = _parse_fixed_floats(matrix[:, 30:54].reshape(n, 3, 8))       # [N, 3]
+    coords = _parse_fixed_floats(matrix[:, 30:54].reshape(len(matrix), 3, 8))
     if coords is None:
         coords = np.stack([_floats(matrix, a, b, f"{axis} coordinate", atoms, path, None)
                            for a, b, axis in COORD_COLUMNS], axis=-1)
+    return coords
+
+
+def _general_occupancy_and_b(matrix: np.ndarray, atoms: AtomLines, path: str) -> np.ndarray:
+    """[N, 2] occupancy (blank = 1) and B-factor (blank = 0) in any decimal layout, or a located error."""
     _check_chars(matrix, _NUMBER_CHARS, 54, 66, "occupancy/B-factor", atoms, path)
-    occupancy_and_b = _parse_fixed_floats(matrix[:, 54:66].reshape(n, 2, 6))   # [N, 2]; None if blanks
-    if occupancy_and_b is not None:
-        occupancy, b_factor = occupancy_and_b[:, 0], occupancy_and_b[:, 1]
-    else:
-        occupancy = _floats(matrix, 54, 60, "occupancy", atoms, path, 1.0)
-        b_factor = _floats(matrix, 60, 66, "B-factor", atoms, path, 0.0)
+    occupancy_and_b = _parse_fixed_floats(matrix[:, 54:66].reshape(len(matrix), 2, 6))   # None if blanks
+    if occupancy_and_b is None:
+        occupancy_and_b = np.stack([_floats(matrix, 54, 60, "occupancy", atoms, path, 1.0),
+                                    _floats(matrix, 60, 66, "B-factor", atoms, path, 0.0)], axis=-1)
+    return occupancy_and_b
+
+
+def _general_residue_numbers(matrix: np.ndarray, atoms: AtomLines, path: str) -> np.ndarray:
+    """[N] residue numbers however aligned, or a located error."""
     _check_chars(matrix, _INTEGER_CHARS, 22, 26, "residue number", atoms, path)
     resseq_raw = _columns(matrix, 22, 26)
     blank = np.char.strip(resseq_raw) == b""
@@ -196,11 +309,43 @@ def atom_table_from_lines(atoms: AtomLines, path: str) -> AtomTable:
         row = int(np.flatnonzero(blank)[0])
         raise _fail_at(atoms, row, 23, "missing residue number (columns 23-26 are blank)", path)
     try:
-        resseq = resseq_raw.astype(np.int64)
+        return resseq_raw.astype(np.int64)
     except ValueError:
-        bad = next(r for r in range(n) if not resseq_raw[r].strip().lstrip(b"-").isdigit())
+        bad = next(r for r in range(len(matrix)) if not resseq_raw[r].strip().lstrip(b"-").isdigit())
         raise _fail_at(atoms, bad, 23, f"residue number {resseq_raw[bad].decode().strip()!r} is not an "
                        "integer (columns 23-26)", path) from None
+
+
+def atom_table_from_lines(atoms: AtomLines, path: str) -> AtomTable:
+    """Convert fixed-column ATOM/HETATM lines into column arrays, with located errors."""
+    n = len(atoms.line_numbers)
+    if n == 0:
+        raise InputError("no ATOM/HETATM records", path=path)
+    if atoms.index is not None:
+        lengths = atoms.index.lengths[atoms.rows]
+    else:
+        lengths = np.fromiter(map(len, atoms.lines), dtype=np.int64, count=n)
+    short = np.flatnonzero(lengths < 54)
+    if len(short):
+        row = int(short[0])
+        raise _fail_at(atoms, row, int(lengths[row]) + 1, f"record too short ({lengths[row]} columns; the "
+                       f"coordinates need columns 31-54): {atoms.lines[row].rstrip()!r}", path)
+    if atoms.index is not None:
+        matrix = atoms.index.matrix(atoms.rows, LINE_WIDTH)              # [N, 80], ASCII by construction
+    else:
+        matrix = _matrix_from_lines(atoms, path)                          # [N, 80]
+    coords = _standard_floats(matrix, 30, 3, 8, 3)                       # [N, 3]
+    if coords is None:
+        coords = _general_coordinates(matrix, atoms, path)
+    occupancy_and_b = _standard_floats(matrix, 54, 2, 6, 2)             # [N, 2]
+    if occupancy_and_b is None:
+        occupancy_and_b = _general_occupancy_and_b(matrix, atoms, path)
+    resseq_parsed = _parse_right_aligned(matrix, 22, 1, 4, 0)
+    if resseq_parsed is not None:
+        magnitude = resseq_parsed[0][:, 0].astype(np.int64)
+        resseq = np.where(resseq_parsed[1][:, 0], -magnitude, magnitude)
+    else:
+        resseq = _general_residue_numbers(matrix, atoms, path)
     atom_name = _text_columns(matrix, 12, 16, upper=True)
     empty_name = np.flatnonzero(atom_name == "")
     if len(empty_name):
@@ -209,6 +354,7 @@ def atom_table_from_lines(atoms: AtomLines, path: str) -> AtomTable:
     empty_resname = np.flatnonzero(resname == "")
     if len(empty_resname):
         raise _fail_at(atoms, int(empty_resname[0]), 18, "missing residue name (columns 18-20 are blank)", path)
+    occupancy, b_factor = occupancy_and_b[:, 0], occupancy_and_b[:, 1]
     return AtomTable(
         model=atoms.models,
         chain=_text_columns(matrix, 21, 22),

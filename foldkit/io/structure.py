@@ -24,7 +24,8 @@ from foldkit.io.atom_table import AtomTable, build_chains, model_numbers, select
 from foldkit.io.casp_ts import to_ts_string
 from foldkit.io.mmcif_format import to_mmcif_string
 from foldkit.io.pdb_format import to_pdb_string
-from foldkit.io.textfile import atomic_write_text, display_name, read_text
+from foldkit.io.line_index import index_lines
+from foldkit.io.textfile import atomic_write_text, decode_text, display_name, read_input_bytes
 from foldkit.protein import Protein
 
 __all__ = [
@@ -34,6 +35,8 @@ __all__ = [
 ]
 
 STRUCTURE_FORMATS = ("pdb", "mmcif", "ts")
+_CONTROL_SCAN = 65536       # decode_text looks for control characters in the first 64 KiB
+_CONTROL_BYTES = bytes(range(0x00, 0x09)) + bytes(range(0x0E, 0x20)) + b"\x7f"   # as textfile._CONTROL_CHARS
 _PDB_RECORDS = ("HEADER", "ATOM  ", "HETATM", "REMARK", "MODEL ", "CRYST1", "TITLE ", "COMPND", "SOURCE",
                 "EXPDTA", "AUTHOR", "SEQRES", "HELIX ", "SHEET ", "ORIGX1", "SCALE1", "KEYWDS", "JRNL  ")
 
@@ -76,10 +79,20 @@ class StructureFile:
         return build_chains(select_model(self.atoms, model, self.path), self.path, all_chains=True)
 
 
+def _decode(data: bytes, path: str | os.PathLike) -> str:
+    """``decode_text(data, path)``, with a quick path for clean ASCII text (the same checks, in C)."""
+    head = data[:_CONTROL_SCAN]
+    if (data.isascii() and not data.isspace() and data and b"\x00" not in data
+            and len(head.translate(None, _CONTROL_BYTES)) == len(head)):
+        return data.decode("ascii")
+    return decode_text(data, path)
+
+
 def read_structure_file(path: str | os.PathLike, fmt: str | None = None) -> StructureFile:
     """Parse a PDB, mmCIF or TS file (format from the content unless ``fmt``) into a StructureFile."""
     name = display_name(path)
-    text = read_text(path)
+    data = read_input_bytes(path)
+    text = _decode(data, path)
     fmt = fmt or detect_structure_format(text, path)
     if fmt is None:
         lines = text.splitlines()
@@ -88,11 +101,14 @@ def read_structure_file(path: str | os.PathLike, fmt: str | None = None) -> Stru
                          path=name, line=number)
     if fmt == "mmcif":
         return StructureFile(name, fmt, mmcif_format.parse_mmcif_text(text, name))
+    index = index_lines(data) if fmt in ("ts", "pdb") else None     # None: read line by line
     if fmt == "ts":
-        ts_file = casp_ts.scan_ts(text.splitlines(), name)
+        ts_file = (casp_ts.scan_ts_index(index, name) if index is not None
+                   else casp_ts.scan_ts(text.splitlines(), name))
         return StructureFile(name, fmt, pdb_format.atom_table_from_lines(ts_file.atoms, name), ts_file)
     if fmt == "pdb":
-        atoms = pdb_format.scan_pdb_lines(text.splitlines(), name)
+        atoms = (pdb_format.scan_pdb_index(index, name) if index is not None
+                 else pdb_format.scan_pdb_lines(text.splitlines(), name))
         return StructureFile(name, fmt, pdb_format.atom_table_from_lines(atoms, name))
     raise ValueError(f"unknown structure format {fmt!r}")
 
