@@ -117,7 +117,9 @@ def _codes(values: np.ndarray) -> _Codes:
     if keys is None:
         distinct, inverse = np.unique(values, return_inverse=True)
         return _Codes([str(v) for v in distinct], inverse.reshape(-1))
-    distinct_keys = np.unique(keys)
+    run_start = np.ones(len(keys), dtype=bool)                      # values come in runs (residues, chains)
+    run_start[1:] = keys[1:] != keys[:-1]
+    distinct_keys = np.unique(keys[run_start])
     inverse = np.searchsorted(distinct_keys, keys)
     first = np.empty(len(distinct_keys), dtype=np.int64)
     first[inverse[::-1]] = np.arange(len(keys) - 1, -1, -1)          # first row holding each value
@@ -160,19 +162,16 @@ class _Rows:
     residues: _Residues
 
 
-def _codes_of(table: AtomTable) -> tuple[_Codes, _Codes, _Codes]:
-    return _codes(table.resname), _codes(table.atom_name), _codes(table.element)
-
-
 def _kept_rows(table: AtomTable, path: str) -> _Rows:
-    resname, atom_name, element = _codes_of(table)
-    by_element = element.flag(lambda e: e in ("H", "D"))
-    no_element = element.flag(lambda e: e == "")
-    hydrogen = by_element | (no_element & atom_name.flag(_is_hydrogen_name))
+    resname, atom_name = _codes(table.resname), _codes(table.atom_name)
+    hydrogen = (table.element == "H") | (table.element == "D")
+    no_element = table.element == ""
+    if no_element.any():
+        hydrogen |= no_element & atom_name.flag(_is_hydrogen_name)
     drop = hydrogen | resname.flag(lambda r: r in WATER_NAMES)
     if drop.any():
         table = table.take(np.flatnonzero(~drop))
-        resname, atom_name, _ = _codes_of(table)
+        resname, atom_name = _codes(table.resname), _codes(table.atom_name)
     if len(table) == 0:
         raise InputError("no protein atoms (only hydrogens or waters)", path=path)
     chain, icode = _codes(table.chain), _codes(table.icode)
