@@ -67,9 +67,11 @@ def make_optimizer(config: TrainConfig) -> tuple[optax.GradientTransformation, o
     return optimizer, schedule
 
 
-def batch_loss_fn(config: TrainConfig) -> Callable:
+def batch_loss_fn(config: TrainConfig, model_tree: dict | None = None) -> Callable:
     """``loss(params, batch, num_recycle) -> (total, term means)`` for a stacked batch."""
-    model = config.alphafold_config().model
+    from foldkit.model.config import AlphaFoldConfig
+
+    model = AlphaFoldConfig.from_dict(model_tree or config.model_tree()).model
     global_config = GlobalConfig(zero_init=model.global_config.zero_init, bfloat16=config.bfloat16,
                                  deterministic=True)
     terms = active_terms(config.loss)
@@ -98,6 +100,15 @@ def batch_loss_fn(config: TrainConfig) -> Callable:
     return loss
 
 
+def step_key(config: TrainConfig) -> str:
+    """JSON of the settings the compiled step depends on (not the data selection, seed or name)."""
+    values = config.to_dict()
+    for name in ("name", "seed", "log_every", "checkpoint_every", "data"):
+        values.pop(name)
+    values["model_tree"] = config.model_tree()
+    return json.dumps(values, sort_keys=True)
+
+
 @functools.lru_cache(maxsize=8)
 def compiled_step(config_json: str, num_recycle: int) -> Callable:
     """The jitted ``step(params, opt_state, batch) -> (params, opt_state, loss, terms, grad_norm)``.
@@ -105,15 +116,17 @@ def compiled_step(config_json: str, num_recycle: int) -> Callable:
     Cached per (config, recycle count), so runs with the same config in one
     process (a resumed run, tests) compile once.
     """
-    config = TrainConfig.from_dict(json.loads(config_json))
+    values = json.loads(config_json)
+    tree = values.pop("model_tree")
+    config = TrainConfig.from_dict(values)
     optimizer, _ = make_optimizer(config)
-    loss = batch_loss_fn(config)
+    loss = batch_loss_fn(config, tree)
 
     def step(params, opt_state, batch):
         (value, terms), grads = jax.value_and_grad(loss, has_aux=True)(params, batch, num_recycle)
         updates, opt_state = optimizer.update(grads, opt_state, params)
         params = optax.apply_updates(params, updates)
-        return params, opt_state, value, terms, optax.global_norm(grads)
+        return params, opt_state, value, terms, optax.tree.norm(grads)
 
     return jax.jit(step, donate_argnums=(0, 1))
 
@@ -164,7 +177,7 @@ class Trainer:
     # ------------------------------------------------------------------ steps
 
     def _step_fn(self, num_recycle: int) -> Callable:
-        return compiled_step(json.dumps(self.config.to_dict(), sort_keys=True), num_recycle)
+        return compiled_step(step_key(self.config), num_recycle)
 
     def micro_step(self, state: TrainState) -> tuple[TrainState, dict[str, float]]:
         c = self.config
