@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
+from typing import Mapping
 
 import numpy as np
 
@@ -50,12 +51,19 @@ class AtomTable:
     coords: np.ndarray       # [N, 3] float64
     occupancy: np.ndarray    # [N] float64
     b_factor: np.ndarray     # [N] float64
+    # Optional integer codes a parser already has: column name -> (distinct values, [N] code per row),
+    # with column == np.array(distinct)[codes]; spares build_chains from recoding those columns.
+    codes: Mapping[str, tuple[list[str], np.ndarray]] | None = dataclasses.field(default=None, compare=False,
+                                                                               repr=False)
 
     def __len__(self) -> int:
         return len(self.model)
 
     def take(self, rows: np.ndarray) -> "AtomTable":
-        return AtomTable(**{f.name: getattr(self, f.name)[rows] for f in dataclasses.fields(self)})
+        columns = {f.name: getattr(self, f.name)[rows] for f in dataclasses.fields(self) if f.name != "codes"}
+        codes = None if self.codes is None else {name: (distinct, inverse[rows])
+                                                 for name, (distinct, inverse) in self.codes.items()}
+        return AtomTable(**columns, codes=codes)
 
 
 def model_numbers(table: AtomTable) -> list[int]:
@@ -111,6 +119,14 @@ def _string_keys(values: np.ndarray) -> np.ndarray | None:
     return packed.view(">u8")[:, 0]
 
 
+def _column_codes(table: AtomTable, name: str) -> _Codes:
+    """Integer codes of a str column of the table: the parser's when it left them, else computed."""
+    if table.codes is not None and name in table.codes:
+        distinct, inverse = table.codes[name]
+        return _Codes(list(distinct), inverse)
+    return _codes(getattr(table, name))
+
+
 def _codes(values: np.ndarray) -> _Codes:
     """Integer codes of a str column (sorting ints, not strings, when the values are short)."""
     keys = _string_keys(values)
@@ -163,7 +179,7 @@ class _Rows:
 
 
 def _kept_rows(table: AtomTable, path: str) -> _Rows:
-    resname, atom_name = _codes(table.resname), _codes(table.atom_name)
+    resname, atom_name = _column_codes(table, "resname"), _column_codes(table, "atom_name")
     hydrogen = (table.element == "H") | (table.element == "D")
     no_element = table.element == ""
     if no_element.any():
@@ -171,10 +187,10 @@ def _kept_rows(table: AtomTable, path: str) -> _Rows:
     drop = hydrogen | resname.flag(lambda r: r in WATER_NAMES)
     if drop.any():
         table = table.take(np.flatnonzero(~drop))
-        resname, atom_name = _codes(table.resname), _codes(table.atom_name)
+        resname, atom_name = _column_codes(table, "resname"), _column_codes(table, "atom_name")
     if len(table) == 0:
         raise InputError("no protein atoms (only hydrogens or waters)", path=path)
-    chain, icode = _codes(table.chain), _codes(table.icode)
+    chain, icode = _column_codes(table, "chain"), _column_codes(table, "icode")
     atom37 = atom_name.lookup(lambda name: rc.ATOM_ORDER.get(name, -1), np.int64)[atom_name.inverse]
     if SELENOMET in resname.distinct and "SE" in atom_name.distinct:
         selenium = ((resname.inverse == resname.distinct.index(SELENOMET))

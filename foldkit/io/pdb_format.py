@@ -101,20 +101,34 @@ def _columns(matrix: np.ndarray, start: int, end: int) -> np.ndarray:
     return np.ascontiguousarray(matrix[:, start:end]).view(f"S{end - start}").reshape(-1)
 
 
-_CHAR_TEXT = np.array([chr(code).strip() for code in range(256)], dtype="U1")   # byte -> stripped str
+@dataclasses.dataclass(frozen=True)
+class _TextColumn:
+    """A decoded fixed-width text column: values == np.array(distinct)[codes]."""
+
+    values: np.ndarray       # [N] str, stripped
+    distinct: list[str]      # [D] distinct values (no repeats)
+    codes: np.ndarray        # [N] int, index into distinct
 
 
-def _text_columns(matrix: np.ndarray, start: int, end: int, upper: bool = False) -> np.ndarray:
-    """[N] stripped str values of a column (at most 8 wide; decoded once per distinct value)."""
-    if end - start == 1:
-        decoded = np.char.upper(_CHAR_TEXT) if upper else _CHAR_TEXT
-        return decoded[matrix[:, start]]
-    keys = _field_words(matrix, start, 1, end - start)[:, 0] & np.uint64(0xFF * _lanes(0, end - start))   # [N]
-    distinct = np.unique(keys)
-    inverse = np.searchsorted(distinct, keys)
-    values = [int(v).to_bytes(8, "little")[:end - start].decode("ascii").strip() for v in distinct.tolist()]
-    decoded = np.array([v.upper() for v in values] if upper else values, dtype=f"U{end - start}")
-    return decoded[inverse.reshape(-1)]
+def _text_column(matrix: np.ndarray, start: int, end: int, upper: bool = False) -> _TextColumn:
+    """One text column (at most 8 wide), decoded once per distinct field."""
+    width = end - start
+    if width == 1:
+        keys = matrix[:, start]
+    else:
+        keys = _field_words(matrix, start, 1, width)[:, 0] & np.uint64(0xFF * _lanes(0, width))   # [N]
+    run_start = np.ones(len(keys), dtype=bool)           # fields come in runs (residues, chains): sort runs only
+    run_start[1:] = keys[1:] != keys[:-1]
+    distinct_keys = np.unique(keys[run_start])
+    codes = np.searchsorted(distinct_keys, keys)
+    texts = [int(key).to_bytes(8, "little")[:width].decode("ascii").strip() for key in distinct_keys.tolist()]
+    if upper:
+        texts = [text.upper() for text in texts]
+    if len(set(texts)) < len(texts):                     # ' CA ' and 'CA  ' are both 'CA': merge their codes
+        merged, remap = np.unique(np.array(texts, dtype=f"U{width}"), return_inverse=True)
+        texts, codes = merged.tolist(), remap.reshape(-1)[codes]
+    distinct = np.array(texts, dtype=f"U{width}")
+    return _TextColumn(distinct[codes], texts, codes)
 
 
 _ONES = 0x0101010101010101       # one 1 in each byte lane
@@ -346,28 +360,31 @@ def atom_table_from_lines(atoms: AtomLines, path: str) -> AtomTable:
         resseq = np.where(resseq_parsed[1][:, 0], -magnitude, magnitude)
     else:
         resseq = _general_residue_numbers(matrix, atoms, path)
-    atom_name = _text_columns(matrix, 12, 16, upper=True)
-    empty_name = np.flatnonzero(atom_name == "")
+    atom_name = _text_column(matrix, 12, 16, upper=True)
+    empty_name = np.flatnonzero(atom_name.values == "")
     if len(empty_name):
         raise _fail_at(atoms, int(empty_name[0]), 13, "missing atom name (columns 13-16 are blank)", path)
-    resname = _text_columns(matrix, 17, 20, upper=True)
-    empty_resname = np.flatnonzero(resname == "")
+    resname = _text_column(matrix, 17, 20, upper=True)
+    empty_resname = np.flatnonzero(resname.values == "")
     if len(empty_resname):
         raise _fail_at(atoms, int(empty_resname[0]), 18, "missing residue name (columns 18-20 are blank)", path)
     occupancy, b_factor = occupancy_and_b[:, 0], occupancy_and_b[:, 1]
+    chain, icode = _text_column(matrix, 21, 22), _text_column(matrix, 26, 27)
     return AtomTable(
         model=atoms.models,
-        chain=_text_columns(matrix, 21, 22),
+        chain=chain.values,
         resseq=resseq,
-        icode=_text_columns(matrix, 26, 27),
-        resname=resname,
-        atom_name=atom_name,
-        altloc=_text_columns(matrix, 16, 17),
-        element=_text_columns(matrix, 76, 78, upper=True),
+        icode=icode.values,
+        resname=resname.values,
+        atom_name=atom_name.values,
+        altloc=_text_column(matrix, 16, 17).values,
+        element=_text_column(matrix, 76, 78, upper=True).values,
         is_hetatm=matrix[:, 0] == ord("H"),
         coords=coords,
         occupancy=occupancy,
         b_factor=b_factor,
+        codes={name: (column.distinct, column.codes) for name, column in
+               (("chain", chain), ("icode", icode), ("resname", resname), ("atom_name", atom_name))},
     )
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 import pytest
 
 from foldkit.errors import InputError
 from foldkit.io import casp_ts, pdb_format
+from foldkit.io.atom_table import build_chains, select_model
 from foldkit.io.line_index import index_lines
 from foldkit.io.structure import read_structure
 from tests.io.pdb_text import atom_line, residue_lines, simple_chain
@@ -24,11 +26,22 @@ def _outcome(read):
         return None, str(exc)
 
 
+def _assert_codes_consistent(table):
+    """The parser's integer codes spell the columns, one code per distinct value."""
+    for name, (distinct, codes) in table.codes.items():
+        assert len(set(distinct)) == len(distinct), name
+        np.testing.assert_array_equal(np.array(distinct, dtype=str)[codes], getattr(table, name), err_msg=name)
+
+
 def _assert_same_tables(fast, slow):
     for field in dataclasses.fields(fast):
+        if field.name == "codes":
+            continue
         ours, theirs = getattr(fast, field.name), getattr(slow, field.name)
         assert ours.dtype == theirs.dtype, field.name
         np.testing.assert_array_equal(ours, theirs, err_msg=field.name)
+    _assert_codes_consistent(fast)
+    _assert_codes_consistent(slow)
 
 
 def _both_pdb(text: str):
@@ -90,7 +103,22 @@ def _variants() -> dict[str, str]:
         "left-aligned-resseq": "\n".join(line[:22] + "12  " + line[26:] for line in lines) + "\n",
         "lower-case-names": "\n".join(line[:12] + line[12:20].lower() + line[20:] for line in lines) + "\n",
         "atom-prefix-only": "\n".join("ATOMXX" + line[6:] for line in lines) + "\n",
+        "same-names-written-differently": "\n".join(
+            line[:12] + (line[13:16] + " " if i % 2 else line[12:16]) + line[16:17] + (line[17:20].lower() if i % 3
+            else line[17:20]) + line[20:] for i, line in enumerate(lines)) + "\n",
     }
+
+
+def _same_proteins(ours, theirs):
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        for field in dataclasses.fields(a):
+            x, y = getattr(a, field.name), getattr(b, field.name)
+            if isinstance(x, np.ndarray):
+                assert x.dtype == y.dtype, field.name
+                np.testing.assert_array_equal(x, y, err_msg=field.name)
+            else:
+                assert x == y, field.name
 
 
 @pytest.mark.parametrize("name", sorted(_variants()))
@@ -98,6 +126,21 @@ def test_fast_path_equals_line_by_line(name):
     table, error = _check_pdb(_variants()[name])
     assert error is None
     assert len(table) > 0
+    # Chains built with the parser's integer codes equal chains built from the str columns alone.
+    first_model = select_model(table, None, PATH)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _same_proteins(build_chains(first_model, PATH, all_chains=True),
+                       build_chains(dataclasses.replace(first_model, codes=None), PATH, all_chains=True))
+
+
+def test_differently_written_names_are_one_residue():
+    table, _ = _check_pdb(_variants()["same-names-written-differently"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        chains = build_chains(table, PATH, all_chains=True)
+    assert [c.sequence for c in chains] == ["MAGS", "M"]
+    assert chains[0].atom_mask.sum() == 16
 
 
 def _bad_variants() -> dict[str, str]:
