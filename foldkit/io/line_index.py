@@ -116,15 +116,18 @@ def index_lines(data: bytes) -> LineIndex | None:
             data = data.replace(mark, b"\n")
     if not data.endswith(b"\n"):
         data += b"\n"
-    padded = np.frombuffer(data + b"\x00" * HEAD_WIDTH, dtype=np.uint8)
-    buffer = padded[:len(data)]
+    padded = data + b"\x00" * 8
+    buffer = np.frombuffer(padded, dtype=np.uint8, count=len(data))
     ends = np.flatnonzero(buffer == _NEWLINE)
     starts = np.empty_like(ends)
     starts[0] = 0
     starts[1:] = ends[:-1] + 1
     lengths = ends - starts
-    head_bytes = np.zeros((len(starts), 8), dtype=np.uint8)                      # [L, 8], 2 zero bytes
-    head_bytes[:, :HEAD_WIDTH] = padded[starts[:, None] + np.arange(HEAD_WIDTH)]
-    head_bytes[:, :HEAD_WIDTH][np.arange(HEAD_WIDTH) >= lengths[:, None]] = 0     # past the end of the line
-    heads = (head_bytes.view(">u8")[:, 0] >> np.uint64(16)).astype(np.int64)
+    # The 8 bytes from every offset as one big-endian word (overlapping, unaligned): heads are the top six.
+    words = np.ndarray(shape=(len(data),), dtype=">u8", buffer=padded, strides=(1,))
+    heads = (words[starts] >> np.uint64(64 - 8 * HEAD_WIDTH)).astype(np.int64)
+    short = lengths < HEAD_WIDTH
+    if short.any():                                                  # zero the bytes past the end of the line
+        kept_bits = 8 * lengths[short]
+        heads[short] &= ~((np.int64(1) << (8 * HEAD_WIDTH - kept_bits)) - 1)
     return LineIndex(buffer=buffer, starts=starts, lengths=lengths, heads=heads)

@@ -20,6 +20,7 @@ from foldkit import constants as rc
 from foldkit.errors import FoldkitError, InputError
 from foldkit.io.atom_table import AtomTable
 from foldkit.io.line_index import IndexedLines, LineIndex, pack_head
+from foldkit.io.pdb_columns import standard_numbers, text_column
 from foldkit.protein import Protein
 
 LINE_WIDTH = 80
@@ -99,117 +100,6 @@ def assign_models(line_numbers: np.ndarray, model_starts: list[int], model_value
 
 def _columns(matrix: np.ndarray, start: int, end: int) -> np.ndarray:
     return np.ascontiguousarray(matrix[:, start:end]).view(f"S{end - start}").reshape(-1)
-
-
-@dataclasses.dataclass(frozen=True)
-class _TextColumn:
-    """A decoded fixed-width text column: values == np.array(distinct)[codes]."""
-
-    values: np.ndarray       # [N] str, stripped
-    distinct: list[str]      # [D] distinct values (no repeats)
-    codes: np.ndarray        # [N] int, index into distinct
-
-
-def _text_column(matrix: np.ndarray, start: int, end: int, upper: bool = False) -> _TextColumn:
-    """One text column (at most 8 wide), decoded once per distinct field."""
-    width = end - start
-    if width == 1:
-        keys = matrix[:, start]
-    else:
-        keys = _field_words(matrix, start, 1, width)[:, 0] & np.uint64(0xFF * _lanes(0, width))   # [N]
-    run_start = np.ones(len(keys), dtype=bool)           # fields come in runs (residues, chains): sort runs only
-    run_start[1:] = keys[1:] != keys[:-1]
-    distinct_keys = np.unique(keys[run_start])
-    codes = np.searchsorted(distinct_keys, keys)
-    texts = [int(key).to_bytes(8, "little")[:width].decode("ascii").strip() for key in distinct_keys.tolist()]
-    if upper:
-        texts = [text.upper() for text in texts]
-    if len(set(texts)) < len(texts):                     # ' CA ' and 'CA  ' are both 'CA': merge their codes
-        merged, remap = np.unique(np.array(texts, dtype=f"U{width}"), return_inverse=True)
-        texts, codes = merged.tolist(), remap.reshape(-1)[codes]
-    distinct = np.array(texts, dtype=f"U{width}")
-    return _TextColumn(distinct[codes], texts, codes)
-
-
-_ONES = 0x0101010101010101       # one 1 in each byte lane
-_LOW7 = 0x7F * _ONES
-_HIGH = 0x80 * _ONES
-
-
-def _lanes(first: int, stop: int) -> int:
-    """uint64 constant with byte lanes first..stop-1 set to 1 (lane j = character j of a field)."""
-    return sum(1 << (8 * j) for j in range(first, stop))
-
-
-def _field_words(matrix: np.ndarray, start: int, count: int, width: int) -> np.ndarray:
-    """[N, count] uint64: the 8 bytes from column start + k * width of each row of an ASCII matrix (lane j =
-    byte j; lanes past ``width`` hold the next columns)."""
-    if start + (count - 1) * width + 8 > matrix.shape[1]:           # the last word would run past the row
-        tail = np.zeros((len(matrix), count * width + 8), dtype=np.uint8)
-        tail[:, :count * width] = matrix[:, start:start + count * width]
-        matrix, start = tail, 0
-    unaligned = np.ndarray(shape=(len(matrix), count), dtype="<u8", buffer=matrix, offset=start,
-                           strides=(matrix.strides[0], width))
-    return unaligned.copy()          # aligned: arithmetic on unaligned words is several times slower
-
-
-def _lanes_equal(words: np.ndarray, char: str) -> np.ndarray:
-    """1 in each byte lane holding ``char`` (ASCII bytes only, so no carries cross lanes)."""
-    other = words ^ np.uint64(ord(char) * _ONES)
-    return (~(other + np.uint64(_LOW7)) & np.uint64(_HIGH)) >> np.uint64(7)
-
-
-def _lanes_digit(words: np.ndarray) -> np.ndarray:
-    """1 in each byte lane holding '0'-'9' (ASCII bytes only)."""
-    at_least_0 = words + np.uint64(0x50 * _ONES)          # high bit set where byte >= 0x30
-    above_9 = words + np.uint64(0x46 * _ONES)             # high bit set where byte > 0x39
-    return (at_least_0 & ~above_9 & np.uint64(_HIGH)) >> np.uint64(7)
-
-
-def _swar_number(digits: np.ndarray) -> np.ndarray:
-    """uint64 words of 8 digit values (lane 0 most significant) -> the numbers they spell."""
-    x = (digits * np.uint64(10) + (digits >> np.uint64(8))) & np.uint64(0x00FF00FF00FF00FF)
-    x = (x * np.uint64(100) + (x >> np.uint64(16))) & np.uint64(0x0000FFFF0000FFFF)
-    return (x * np.uint64(10000) + (x >> np.uint64(32))) & np.uint64(0xFFFFFFFF)
-
-
-def _parse_right_aligned(matrix: np.ndarray, start: int, count: int, width: int,
-                         decimals: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """``count`` adjacent fields of ``width`` <= 8 columns from ``start`` of an ASCII [N, C] matrix, written as
-    '%{width}.{decimals}f' ('%{width}d' for 0 decimals) -> (magnitude [N, count] float64 holding an exact
-    integer, negative [N, count] bool); None when any field is written otherwise (the general parser then
-    decides). Each field is handled as one uint64 (SWAR), no per-character arrays."""
-    words = _field_words(matrix, start, count, width)
-    point = width - 1 - decimals if decimals else width          # position of the '.'; digits left of it
-    digits = _lanes_digit(words)
-    minus = _lanes_equal(words, "-")
-    whole = _lanes(0, point)
-    allowed = digits | minus | _lanes_equal(words, " ")
-    # Spaces, then an optional '-', then digits up to the point: a digit or '-' is always followed by a digit.
-    follow = ((digits | minus) & np.uint64(_lanes(0, point - 1))) << np.uint64(8)
-    valid = (((allowed & np.uint64(whole)) == whole) & ((follow & ~digits) == 0)
-             & ((digits & np.uint64(_lanes(point - 1, point))) != 0))
-    if decimals:
-        fraction = _lanes(point + 1, width)
-        valid &= (((digits & np.uint64(fraction)) == fraction)
-                  & ((_lanes_equal(words, ".") & np.uint64(_lanes(0, width))) == _lanes(point, point + 1)))
-    if not valid.all():
-        return None
-    values = words & (digits * np.uint64(0x0F))                  # digit values, 0 elsewhere
-    if decimals:                                                 # close the gap of the '.'
-        values = (((values & np.uint64(0xFF * whole)) << np.uint64(8))
-                  | (values & np.uint64(0xFF * fraction)))             # digits now in lanes 1..width-1
-    values = (values & np.uint64(0xFF * _lanes(0, width))) << np.uint64(8 * (8 - width))   # right-align
-    return _swar_number(values).astype(np.float64), (minus & np.uint64(whole)) != 0
-
-
-def _standard_floats(matrix: np.ndarray, start: int, count: int, width: int, decimals: int) -> np.ndarray | None:
-    """Fields written as '%w.{decimals}f' -> [N, count] float64 (exactly as the general parser), or None."""
-    parsed = _parse_right_aligned(matrix, start, count, width, decimals)
-    if parsed is None:
-        return None
-    magnitude, negative = parsed
-    return np.where(negative, -1.0, 1.0) * magnitude / 10.0 ** decimals
 
 
 def _fail_at(atoms: AtomLines, row: int, column: int, message: str, path: str) -> InputError:
@@ -348,28 +238,26 @@ def atom_table_from_lines(atoms: AtomLines, path: str) -> AtomTable:
         matrix = atoms.index.matrix(atoms.rows, LINE_WIDTH)              # [N, 80], ASCII by construction
     else:
         matrix = _matrix_from_lines(atoms, path)                          # [N, 80]
-    coords = _standard_floats(matrix, 30, 3, 8, 3)                       # [N, 3]
+    standard = standard_numbers(matrix)
+    coords = standard.coords                                             # [N, 3]
     if coords is None:
         coords = _general_coordinates(matrix, atoms, path)
-    occupancy_and_b = _standard_floats(matrix, 54, 2, 6, 2)             # [N, 2]
+    occupancy_and_b = standard.occupancy_and_b                           # [N, 2]
     if occupancy_and_b is None:
         occupancy_and_b = _general_occupancy_and_b(matrix, atoms, path)
-    resseq_parsed = _parse_right_aligned(matrix, 22, 1, 4, 0)
-    if resseq_parsed is not None:
-        magnitude = resseq_parsed[0][:, 0].astype(np.int64)
-        resseq = np.where(resseq_parsed[1][:, 0], -magnitude, magnitude)
-    else:
+    resseq = standard.resseq                                             # [N]
+    if resseq is None:
         resseq = _general_residue_numbers(matrix, atoms, path)
-    atom_name = _text_column(matrix, 12, 16, upper=True)
+    atom_name = text_column(matrix, 12, 16, upper=True)
     empty_name = np.flatnonzero(atom_name.values == "")
     if len(empty_name):
         raise _fail_at(atoms, int(empty_name[0]), 13, "missing atom name (columns 13-16 are blank)", path)
-    resname = _text_column(matrix, 17, 20, upper=True)
+    resname = text_column(matrix, 17, 20, upper=True)
     empty_resname = np.flatnonzero(resname.values == "")
     if len(empty_resname):
         raise _fail_at(atoms, int(empty_resname[0]), 18, "missing residue name (columns 18-20 are blank)", path)
     occupancy, b_factor = occupancy_and_b[:, 0], occupancy_and_b[:, 1]
-    chain, icode = _text_column(matrix, 21, 22), _text_column(matrix, 26, 27)
+    chain, icode = text_column(matrix, 21, 22), text_column(matrix, 26, 27)
     return AtomTable(
         model=atoms.models,
         chain=chain.values,
@@ -377,8 +265,8 @@ def atom_table_from_lines(atoms: AtomLines, path: str) -> AtomTable:
         icode=icode.values,
         resname=resname.values,
         atom_name=atom_name.values,
-        altloc=_text_column(matrix, 16, 17).values,
-        element=_text_column(matrix, 76, 78, upper=True).values,
+        altloc=text_column(matrix, 16, 17).values,
+        element=text_column(matrix, 76, 78, upper=True).values,
         is_hetatm=matrix[:, 0] == ord("H"),
         coords=coords,
         occupancy=occupancy,
