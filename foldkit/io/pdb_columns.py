@@ -185,3 +185,11 @@ def text_column(matrix: np.ndarray, start: int, end: int, upper: bool = False) -
         texts, codes = merged.tolist(), remap.reshape(-1)[codes]
     distinct = np.array(texts, dtype=f"U{width}")
     return TextColumn(distinct[codes], texts, codes)
+
+
+_BYTE_TEXT = np.array([chr(code).strip() for code in range(128)], dtype="U1")   # ASCII byte -> stripped str
+
+
+def char_column(matrix: np.ndarray, column: int) -> np.ndarray:
+    """[N] stripped str values of a one-character column (no codes; for columns only carried along)."""
+    return _BYTE_TEXT[matrix[:, column]]

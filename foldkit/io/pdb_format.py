@@ -20,7 +20,7 @@ from foldkit import constants as rc
 from foldkit.errors import FoldkitError, InputError
 from foldkit.io.atom_table import AtomTable
 from foldkit.io.line_index import IndexedLines, LineIndex, pack_head
-from foldkit.io.pdb_columns import standard_numbers, text_column
+from foldkit.io.pdb_columns import char_column, standard_numbers, text_column
 from foldkit.protein import Protein
 
 LINE_WIDTH = 80
@@ -265,7 +265,7 @@ def atom_table_from_lines(atoms: AtomLines, path: str) -> AtomTable:
         icode=icode.values,
         resname=resname.values,
         atom_name=atom_name.values,
-        altloc=text_column(matrix, 16, 17).values,
+        altloc=char_column(matrix, 16),
         element=text_column(matrix, 76, 78, upper=True).values,
         is_hetatm=matrix[:, 0] == ord("H"),
         coords=coords,

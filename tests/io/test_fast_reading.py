@@ -12,6 +12,7 @@ from foldkit.errors import InputError
 from foldkit.io import casp_ts, pdb_format
 from foldkit.io.atom_table import build_chains, select_model
 from foldkit.io.line_index import index_lines
+from foldkit.io.pdb_columns import standard_numbers, text_column
 from foldkit.io.structure import read_structure
 from tests.io.pdb_text import atom_line, residue_lines, simple_chain
 
@@ -242,3 +243,23 @@ def test_non_ascii_file_reads_line_by_line(tmp_path):
     path = tmp_path / "accent.pdb"
     path.write_text("REMARK café\n" + "\n".join(simple_chain(["ALA", "CYS"])) + "\nEND\n", encoding="utf-8")
     assert read_structure(path).sequence == "AC"
+
+
+def test_standard_numbers_fall_back_per_group():
+    lines = _lines() * 700                                           # > 2048 rows: several row blocks
+    matrix = np.frombuffer("".join(line.ljust(80) for line in lines).encode(), dtype=np.uint8).reshape(-1, 80)
+    assert all(group is not None for group in dataclasses.astuple(standard_numbers(matrix)))
+    for start, text, group in ((40, "x", "coords"), (57, " ", "occupancy_and_b"), (22, "+", "resseq")):
+        bad = matrix.copy()
+        bad[len(lines) - 1, start] = ord(text)                      # the last row only, in the last block
+        numbers = standard_numbers(bad)
+        assert [name for name, value in dataclasses.asdict(numbers).items() if value is None] == [group]
+
+
+def test_text_column_merges_spellings():
+    rows = [" CA ", "CA  ", " ca ", " N  ", "N   ", " CA "]
+    matrix = np.frombuffer("".join(rows).encode(), dtype=np.uint8).reshape(-1, 4)
+    column = text_column(matrix, 0, 4, upper=True)
+    assert column.values.tolist() == ["CA", "CA", "CA", "N", "N", "CA"]
+    assert sorted(column.distinct) == ["CA", "N"]
+    np.testing.assert_array_equal(np.array(column.distinct)[column.codes], column.values)
