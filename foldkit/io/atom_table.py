@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 

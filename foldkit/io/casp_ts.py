@@ -21,14 +21,20 @@ without the header are plain PDB and are read as such.
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
 from foldkit.errors import InputError
 from foldkit.io.line_index import LineIndex
-from foldkit.io.pdb_format import (AtomLines, assign_models, atom_lines_from_index, is_atom_record, parse_model_number,
-                                   pdb_atom_lines)
+from foldkit.io.pdb_format import (
+    AtomLines,
+    assign_models,
+    atom_lines_from_index,
+    is_atom_record,
+    parse_model_number,
+    pdb_atom_lines,
+)
 from foldkit.protein import Protein
 
 HEADER_RECORDS = ("PFRMAT", "TARGET", "AUTHOR", "METHOD", "REMARK", "PARENT")

@@ -10,7 +10,7 @@ record separators); non-ASCII texts get None and are read line by line.
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 

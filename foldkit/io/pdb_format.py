@@ -12,7 +12,7 @@ occupancies, B-factors and residue numbers with their line and column.
 from __future__ import annotations
 
 import dataclasses
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -15,17 +15,22 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from foldkit.errors import InputError
 from foldkit.io import casp_ts, mmcif_format, pdb_format
 from foldkit.io.atom_table import AtomTable, build_chains, model_numbers, select_model
 from foldkit.io.casp_ts import to_ts_string
+from foldkit.io.line_index import index_lines
 from foldkit.io.mmcif_format import to_mmcif_string
 from foldkit.io.pdb_format import to_pdb_string
-from foldkit.io.line_index import index_lines
-from foldkit.io.textfile import atomic_write_text, decode_text, display_name, read_input_bytes
+from foldkit.io.textfile import (
+    atomic_write_text,
+    decode_text,
+    display_name,
+    read_input_bytes,
+)
 from foldkit.protein import Protein
 
 __all__ = [
@@ -36,7 +41,7 @@ __all__ = [
 
 STRUCTURE_FORMATS = ("pdb", "mmcif", "ts")
 _CONTROL_SCAN = 65536       # decode_text looks for control characters in the first 64 KiB
-_CONTROL_BYTES = bytes(range(0x00, 0x09)) + bytes(range(0x0E, 0x20)) + b"\x7f"   # as textfile._CONTROL_CHARS
+_CONTROL_BYTES = bytes(range(0x09)) + bytes(range(0x0E, 0x20)) + b"\x7f"   # as textfile._CONTROL_CHARS
 _PDB_RECORDS = ("HEADER", "ATOM  ", "HETATM", "REMARK", "MODEL ", "CRYST1", "TITLE ", "COMPND", "SOURCE",
                 "EXPDTA", "AUTHOR", "SEQRES", "HELIX ", "SHEET ", "ORIGX1", "SCALE1", "KEYWDS", "JRNL  ")
 
