@@ -94,6 +94,7 @@ def _variants() -> dict[str, str]:
         "cut-to-54": "\n".join(line[:54] for line in lines) + "\n",
         "long-lines": "\n".join(long_lines) + "\n",
         "mixed-lengths": "\n".join(line.rstrip() if i % 3 else line for i, line in enumerate(lines)) + "\n",
+        "many-length-runs": "\n".join(line.rstrip() if i % 2 else line for i, line in enumerate(lines * 40)) + "\n",
         "models": "MODEL        1\n" + plain.replace("END\n", "ENDMDL\nMODEL        7\n") + plain,
         "end-stops": "\n".join(lines[:5]) + "\nEND\n" + "\n".join(lines[5:]) + "\n",
         "end-with-tab": "\n".join(lines[:5]) + "\nEND\t\n" + "\n".join(lines[5:]) + "\n",
