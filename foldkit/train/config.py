@@ -128,7 +128,6 @@ class TrainConfig:
     optimizer: OptimizerConfig = OptimizerConfig()
     loss: LossWeights = LossWeights()
     data: DataSettings = DataSettings()
-    log_every: int = 10
     checkpoint_every: int = 100
 
     def model_tree(self) -> dict:

@@ -226,11 +226,17 @@ def feature_config(settings: DataSettings, crop_size: int, num_recycle: int) -> 
                          shuffle=True, crop_size=crop_size)
 
 
-def make_example(chain: Chain, msa: Msa, rows: np.ndarray, features: FeatureConfig, seed: int,
+def chain_raw_features(chain: Chain, msa: Msa) -> dict[str, np.ndarray]:
+    """Raw sequence + MSA features of a whole chain (AlphaFold2 names)."""
+    return make_raw_features(chain.sequence, [msa], description=chain.chain_id, residue_index=chain.residue_index)
+
+
+def make_example(chain: Chain, raw: dict[str, np.ndarray], rows: np.ndarray, features: FeatureConfig, seed: int,
                  use_clamped_fape: bool = True) -> dict[str, np.ndarray]:
-    """Features and targets of the residues ``rows`` of a chain, padded to ``features.crop_size``."""
-    raw = make_raw_features(chain.sequence, [msa], description=chain.chain_id,
-                            residue_index=chain.residue_index)
+    """Features and targets of the residues ``rows`` of a chain, padded to ``features.crop_size``.
+
+    raw: :func:`chain_raw_features` of the chain.
+    """
     processed = process_features(crop_raw_features(raw, rows), features, seed=seed)
     example = {k: processed[k] for k in MODEL_FEATURES}
     pad = features.crop_size - len(rows)
@@ -260,6 +266,11 @@ class TrainData:
         for i, chain in enumerate(self.chains):
             clusters.setdefault(chain.cluster_id, []).append(i)
         self.clusters = [np.asarray(members) for _, members in sorted(clusters.items())]
+        self._raw = functools.lru_cache(maxsize=256)(self._raw_uncached)
+
+    def _raw_uncached(self, chain_index: int) -> dict[str, np.ndarray]:
+        chain = self.chains[chain_index]
+        return chain_raw_features(chain, self.msas.msa(chain))
 
     def chain_index(self, rng: np.random.Generator) -> int:
         if self.settings.sample_by_cluster:
@@ -270,14 +281,15 @@ class TrainData:
     def example(self, index: int) -> dict[str, np.ndarray]:
         """Example number ``index`` of the stream (same arrays every time it is asked for)."""
         rng = np.random.default_rng([self.seed, index])
-        chain = self.chains[self.chain_index(rng)]
+        chain_index = self.chain_index(rng)
+        chain = self.chains[chain_index]
         if rng.random() < self.settings.spatial_crop_fraction:
             positions, mask = chain.atom37()
             rows = spatial_crop(positions[:, 1], mask[:, 1], self.crop_size, rng)
         else:
             rows = contiguous_crop(len(chain), self.crop_size, rng)
         clamped = bool(rng.random() < self.fape_clamp_fraction)
-        return make_example(chain, self.msas.msa(chain), rows, self.features,
+        return make_example(chain, self._raw(chain_index), rows, self.features,
                             seed=int(rng.integers(0, 2**31 - 1)), use_clamped_fape=clamped)
 
     def batch(self, first_index: int, batch_size: int) -> dict[str, np.ndarray]:

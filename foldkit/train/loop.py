@@ -103,7 +103,7 @@ def batch_loss_fn(config: TrainConfig, model_tree: dict | None = None) -> Callab
 def step_key(config: TrainConfig) -> str:
     """JSON of the settings the compiled step depends on (not the data selection, seed or name)."""
     values = config.to_dict()
-    for name in ("name", "seed", "log_every", "checkpoint_every", "data"):
+    for name in ("name", "seed", "checkpoint_every", "data"):
         values.pop(name)
     values["model_tree"] = config.model_tree()
     return json.dumps(values, sort_keys=True)
