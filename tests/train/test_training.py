@@ -71,6 +71,10 @@ def test_cli_train_and_evaluate(tmp_path, capsys):
                  "--quiet"]) == 0
     for name in ("metrics.jsonl", "loss.png", "checkpoint.npz", "params_tiny.npz", "params_tiny.json"):
         assert (run_dir / name).is_file(), name
+    # the exported parameters + sidecar config load the way `foldkit predict --params-dir` reads them
+    from foldkit.predict.models import resolve_models
+    choice = next(c for c in resolve_models(run_dir) if c.name == "tiny")
+    assert choice.load_params()
     # a second call without --resume refuses to overwrite the run
     assert main(["train", "--config", str(config_path), "--data", str(TRAIN_DIR), "--out", str(run_dir)]) == 2
     capsys.readouterr()
