@@ -26,7 +26,6 @@ from typing import Sequence
 
 import numpy as np
 
-from foldkit import constants as rc
 from foldkit.errors import InputError
 from foldkit.features.config import FeatureConfig
 from foldkit.features.process import process_features
@@ -302,6 +301,3 @@ def recycle_count(seed: int, step: int, num_recycle: int) -> int:
     """Recycling iterations of optimizer step ``step`` (uniform in 0..num_recycle, from (seed, step))."""
     return int(np.random.default_rng([seed, step, 7]).integers(0, num_recycle + 1))
 
-
-def sequence_of(aatype: np.ndarray) -> str:
-    return "".join(SEQUENCE_LETTERS[min(int(a), rc.UNK_INDEX)] for a in aatype)

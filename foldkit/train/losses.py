@@ -14,7 +14,6 @@ from typing import Mapping
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from foldkit.model.fape import frame_aligned_point_error
 from foldkit.model.geometry import QuatRigid, Rigid
@@ -274,7 +273,3 @@ def total_loss(losses: Mapping[str, jnp.ndarray], weights: Mapping[str, jnp.ndar
         total = total + getattr(loss_weights, term) * means[term]
     return total, means
 
-
-def batch_mean_numpy(values: np.ndarray, weights: np.ndarray) -> float:
-    """Numpy twin of the masked batch mean (for metrics outside jit)."""
-    return float(np.sum(values * weights) / max(float(np.sum(weights)), 1.0))
