@@ -5,13 +5,12 @@ from __future__ import annotations
 import csv
 import dataclasses
 import functools
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from foldkit.errors import FoldkitError
+from foldkit.io.atomic import atomic_writer
 from foldkit.eval.casp import ModelFile, Reference
 from foldkit.eval.scores import native_lddt_pairs, score_structures
 from foldkit.eval.search import CURVE_CUTOFFS
@@ -115,16 +114,10 @@ def write_rows_atomic(path: Path, rows: list[dict], columns: tuple[str, ...]) ->
     """Write a CSV through a temporary file in the same folder and rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = sorted(rows, key=_sort_key)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(rows)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path, "w") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def _sort_key(row: dict) -> tuple:

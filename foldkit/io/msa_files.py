@@ -18,6 +18,7 @@ from typing import Sequence
 import numpy as np
 
 from foldkit.errors import InputError
+from foldkit.io.atomic import atomic_write_text
 
 ALIGNED_LETTERS = frozenset(string.ascii_uppercase + "-")
 INSERTION_LETTERS = frozenset(string.ascii_lowercase)
@@ -198,7 +199,7 @@ def format_a3m(msa: Msa) -> str:
 
 def write_a3m(msa: Msa, path: str | Path) -> Path:
     path = Path(path)
-    path.write_text(format_a3m(msa))
+    atomic_write_text(path, format_a3m(msa))
     return path
 
 

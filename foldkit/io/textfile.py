@@ -11,11 +11,11 @@ import gzip
 import os
 import re
 import sys
-import tempfile
 import zlib
 from pathlib import Path
 
 from foldkit.errors import InputError
+from foldkit.io.atomic import atomic_write_text  # noqa: F401  (re-exported: writers import it from here)
 
 GZIP_MAGIC = b"\x1f\x8b"
 STDIN_NAME = "-"
@@ -86,22 +86,3 @@ def decode_text(data: bytes, path: str | os.PathLike, *, ascii_only: bool = Fals
 def read_text(path: str | os.PathLike, *, ascii_only: bool = False) -> str:
     """Text of a plain/gzip file or stdin ('-'), with clear errors for empty or binary input."""
     return decode_text(read_input_bytes(path), path, ascii_only=ascii_only)
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write text to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
-    except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except OSError:
-            pass
-        raise

@@ -17,7 +17,6 @@ import dataclasses
 import functools
 import json
 import os
-import tempfile
 import zipfile
 from importlib import resources
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Mapping
 import numpy as np
 
 from foldkit.errors import InputError
+from foldkit.io.atomic import atomic_writer
 
 SEPARATOR = "//"
 ParamSpec = dict[str, tuple[int, ...]]          # flat key -> shape (float32)
@@ -254,14 +254,5 @@ def save_params(path: str | os.PathLike, params: Mapping) -> None:
         if value.dtype.hasobject:
             raise ValueError(f"parameter {key!r} is an object array")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **flat)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
-        raise
+    with atomic_writer(path, "wb") as handle:
+        np.savez(handle, **flat)

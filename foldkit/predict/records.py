@@ -17,50 +17,20 @@ import json
 import math
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import numpy as np
 
 from foldkit.errors import InputError
+from foldkit.io.atomic import atomic_write_bytes, atomic_write_text, is_stale_temporary  # noqa: F401
 
 FINISHED_MARKER = "finished.json"
 SUMMARY_FILE = "summary.csv"
 SUMMARY_COLUMNS = ("id", "length", "best_model", "mean_plddt", "ptm", "seconds", "folder")
-_TEMP_SUFFIX = ".tmp"
 
 
 # --------------------------------------------------------------------------- atomic writes
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
-    target = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=_TEMP_SUFFIX, dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, 0o666 & ~_current_umask())   # mkstemp creates 0600
-        os.replace(tmp_name, target)
-    except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except OSError:
-            pass
-        raise
-
-
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
-
 
 def _json_ready(value: Any) -> Any:
     if isinstance(value, Mapping):
@@ -96,7 +66,7 @@ def remove_temporaries(folder: Path) -> list[Path]:
     removed = []
     if folder.is_dir():
         for path in folder.iterdir():
-            if path.name.startswith(".") and path.name.endswith(_TEMP_SUFFIX) and path.is_file():
+            if is_stale_temporary(path):
                 path.unlink()
                 removed.append(path)
     return removed

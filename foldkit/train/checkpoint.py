@@ -13,8 +13,6 @@ optimizer's namedtuples never need to be serialised.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ import jax
 import numpy as np
 
 from foldkit.errors import InputError
+from foldkit.io.atomic import atomic_writer
 
 META_KEY = "__meta__"
 CHECKPOINT_NAME = "checkpoint.npz"
@@ -75,17 +74,8 @@ def save_checkpoint(run_dir: str | Path, params: Any, opt_state: Any, step: int,
     meta = {"step": int(step), "data_state": data_state, "keys": list(arrays), **(extra_meta or {})}
     arrays[META_KEY] = np.asarray(json.dumps(meta))
     target = run_dir / CHECKPOINT_NAME
-    handle, tmp_name = tempfile.mkstemp(dir=run_dir, prefix=".checkpoint-", suffix=".npz")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, **arrays)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(tmp_name, target)
-    except BaseException:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
-        raise
+    with atomic_writer(target, "wb") as stream:
+        np.savez(stream, **arrays)
     return target
 
 

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import csv
-import json
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from foldkit import cli
-from foldkit.io.msa_files import Msa
 from foldkit.predict import outputs as out
 from foldkit.predict import records
-from foldkit.predict.inputs import MsaSource, RecordInput, msa_source
+from foldkit.predict.inputs import RecordInput, msa_source
 from foldkit.predict.pipeline import PredictionSession, PredictSettings
 from foldkit.predict.models import resolve_models
 from foldkit.protein import Protein
