@@ -407,6 +407,11 @@ def markdown(document: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def build_document(meta: dict, results: Sequence[UnitResult], skipped: Sequence[dict]) -> dict:
+    """The JSON document: run metadata, summaries, breakdowns, skipped units and every per-unit row."""
+    return {"meta": meta, **report(results), "skipped": list(skipped), "results": [r.to_dict() for r in results]}
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -453,17 +458,12 @@ def run(args: argparse.Namespace, command: str) -> dict:
         casp_results, skipped = evaluate_casp(predictor, casp_targets(args.casp, args.casp_max_length),
                                               progress=not args.quiet)
         results += casp_results
-    document = {
-        "meta": {"model": model.name, "params": str(args.params), "params_sha256": sha256_of(model.params_path),
-                 "config": str(model.config_path), "command": command, "split": args.split,
-                 "test_limit": args.test_limit, "max_length": args.max_length,
-                 "casp_max_length": args.casp_max_length,
-                 "test_features": "dataset MSA" if args.test_msa else "single sequence",
-                 "num_recycle": model.config.model.num_recycle},
-        **report(results),
-        "skipped": skipped,
-        "results": [r.to_dict() for r in results],
-    }
+    meta = {"model": model.name, "params": str(args.params), "params_sha256": sha256_of(model.params_path),
+            "config": str(model.config_path), "command": command, "split": args.split,
+            "test_limit": args.test_limit, "max_length": args.max_length, "casp_max_length": args.casp_max_length,
+            "test_features": "dataset MSA" if args.test_msa else "single sequence",
+            "num_recycle": model.config.model.num_recycle}
+    document = build_document(meta, results, skipped)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(document, indent=1) + "\n")
     if args.markdown:
