@@ -1,0 +1,56 @@
+# Inputs and settings shared by the predict_batch rules.
+
+import shlex
+import sys
+
+from snakemake.exceptions import WorkflowError
+
+sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
+
+from batch_inputs import fasta_text, load_records  # noqa: E402
+from foldkit.errors import InputError  # noqa: E402
+
+RESULTS = str(config["results"]).rstrip("/")
+FOLDKIT = str(config.get("foldkit", "foldkit"))
+MSA = config["msa"]
+PREDICT = config["predict"]
+
+try:
+    RECORDS = load_records(str(config.get("fasta_dir") or ""), str(config.get("samplesheet") or ""))
+except InputError as error:
+    raise WorkflowError(f"predict_batch input: {error}")
+
+wildcard_constraints:
+    name="[A-Za-z0-9._+=@,-]+",
+
+if MSA["mode"] not in ("single", "search", "a3m_dir"):
+    raise WorkflowError(f"msa.mode must be single, search or a3m_dir, not {MSA['mode']!r}")
+if MSA["mode"] == "search" and not MSA.get("databases"):
+    raise WorkflowError("msa.mode is search but msa.databases is empty")
+if MSA["mode"] == "a3m_dir" and not MSA.get("a3m_dir"):
+    raise WorkflowError("msa.mode is a3m_dir but msa.a3m_dir is empty")
+
+
+def model_options(predict):
+    """`foldkit predict` options choosing the model(s) and seeds."""
+    if predict.get("params_dir"):
+        options = ["--params-dir", str(predict["params_dir"])]
+        if predict.get("models"):
+            options += ["--models", ",".join(predict["models"])]
+    elif predict.get("model"):
+        options = ["--model", str(predict["model"])]
+    else:
+        raise WorkflowError("predict: set model (e.g. mini) or params_dir")
+    options += ["--num-seeds", str(int(predict.get("num_seeds", 1))),
+                "--random-seed", str(int(predict.get("random_seed", 0)))]
+    return " ".join(shlex.quote(o) for o in options) + (" " + predict["extra"] if predict.get("extra") else "")
+
+
+def msa_options(msa):
+    """`foldkit msa` options for mode single or search."""
+    if msa["mode"] == "single":
+        return "--backend single"
+    options = ["--backend", str(msa.get("backend", "jackhmmer"))]
+    for database in msa["databases"]:
+        options += ["--db", str(database)]
+    return " ".join(shlex.quote(o) for o in options) + (" " + msa["extra"] if msa.get("extra") else "")

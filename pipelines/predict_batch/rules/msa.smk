@@ -1,0 +1,61 @@
+# One FASTA and one alignment per record (CPU jobs).
+
+
+rule write_record:
+    """The record's own one-record FASTA (header id = the record id)."""
+    input:
+        lambda wildcards: RECORDS[wildcards.name].source.rsplit(":", 1)[0],
+    output:
+        f"{RESULTS}/inputs/{{name}}.fasta",
+    params:
+        text=lambda wildcards: fasta_text(RECORDS[wildcards.name]),
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    run:
+        Path(output[0]).write_text(params.text)
+
+
+if MSA["mode"] == "a3m_dir":
+
+    rule msa:
+        """A precomputed alignment <a3m_dir>/<name>.a3m."""
+        input:
+            f"{MSA['a3m_dir']}/{{name}}.a3m",
+        output:
+            f"{RESULTS}/msas/{{name}}.a3m",
+        log:
+            f"{RESULTS}/logs/msa/{{name}}.log",
+        threads: 1
+        resources:
+            mem_mb=500,
+            runtime=5,
+        conda:
+            "../../../environment.yml"
+        shell:
+            "cp {input} {output} 2> {log}"
+
+else:
+
+    rule msa:
+        """`foldkit msa`: query only (mode single) or a jackhmmer/MMseqs2 search (mode search)."""
+        input:
+            fasta=f"{RESULTS}/inputs/{{name}}.fasta",
+            databases=MSA.get("databases", []) if MSA["mode"] == "search" else [],
+        output:
+            f"{RESULTS}/msas/{{name}}.a3m",
+        log:
+            f"{RESULTS}/logs/msa/{{name}}.log",
+        params:
+            foldkit=FOLDKIT,
+            options=msa_options(MSA),
+        threads: int(MSA.get("threads", 4))
+        resources:
+            mem_mb=int(MSA.get("mem_mb", 8000)),
+            runtime=int(MSA.get("runtime", 120)),
+        conda:
+            "../../../environment.yml"
+        shell:
+            "{params.foldkit} msa {input.fasta} -o {output} {params.options} --cpu {threads} --no-progress"
+            " > {log} 2>&1"
