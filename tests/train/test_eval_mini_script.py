@@ -41,12 +41,19 @@ em = _load_script()
 
 @pytest.fixture(scope="module")
 def params_dir(tmp_path_factory):
-    return make_tiny_params_dir(tmp_path_factory.mktemp("tiny"), names=("tiny_ptm", "tiny_other"))
+    """tiny/params_tiny_ptm.npz (golden weights) and other/params_tiny_ptm.npz (perturbed copy, same config)."""
+    root = tmp_path_factory.mktemp("params")
+    make_tiny_params_dir(root / "tiny")
+    make_tiny_params_dir(root / "both", names=("tiny_ptm", "tiny_other"))
+    (root / "other").mkdir()
+    (root / "both" / "params_tiny_other.npz").rename(root / "other" / "params_tiny_ptm.npz")
+    (root / "both" / "params_tiny_other.json").rename(root / "other" / "params_tiny_ptm.json")
+    return root
 
 
 @pytest.fixture(scope="module")
 def predictor(params_dir):
-    return em.Predictor(em.load_model(params_dir / "params_tiny_ptm.npz"), RunnerConfig(buckets=BUCKETS))
+    return em.Predictor(em.load_model(params_dir / "tiny" / "params_tiny_ptm.npz"), RunnerConfig(buckets=BUCKETS))
 
 
 @pytest.fixture(scope="module")
@@ -109,8 +116,8 @@ def test_helix_baseline_is_an_ideal_helix_scored_independently(evaluated, chains
 
 def test_other_weights_change_the_model_scores_not_the_helix(params_dir, evaluated, casp_target):
     _, (unit,), _ = evaluated
-    other = em.Predictor(em.load_model(params_dir / "params_tiny_other.npz", params_dir / "params_tiny_other.json"),
-                         RunnerConfig(buckets=BUCKETS))
+    other_params = params_dir / "other" / "params_tiny_ptm.npz"
+    other = em.Predictor(em.load_model(other_params, other_params.with_suffix(".json")), RunnerConfig(buckets=BUCKETS))
     (again,), _ = em.evaluate_casp(other, casp_target, progress=False)
     assert (again.helix_gdt_ts, again.helix_tm_score, again.helix_lddt_ca) == (
         unit.helix_gdt_ts, unit.helix_tm_score, unit.helix_lddt_ca)
