@@ -1,0 +1,92 @@
+# Inputs and settings shared by the casp_benchmark rules.
+
+import shlex
+import sys
+
+from snakemake.exceptions import WorkflowError
+
+sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
+
+from casp_inputs import (  # noqa: E402
+    TargetSet,
+    check_group,
+    existing_models,
+    target_fasta_text,
+    target_names,
+    target_query,
+)
+from foldkit.errors import InputError  # noqa: E402
+
+RESULTS = str(config["results"]).rstrip("/")
+FOLDKIT = str(config.get("foldkit", "foldkit"))
+MSA = config["msa"]
+PREDICT = config["predict"]
+SCORE = config["score"]
+
+
+def as_bool(value):
+    """A config flag; also the strings true/false/yes/no/1/0 that --config may pass."""
+    if isinstance(value, str):
+        if value.strip().lower() not in ("true", "false", "yes", "no", "1", "0", ""):
+            raise WorkflowError(f"expected true or false, not {value!r}")
+        return value.strip().lower() in ("true", "yes", "1")
+    return bool(value)
+
+
+PREDICT_MODELS = as_bool(config.get("predict_models", True))
+
+try:
+    TARGET_SET = TargetSet.from_config(config)
+    TARGETS = target_names(TARGET_SET, config["targets"])
+    GROUP = check_group(config.get("group", "900"))
+    QUERIES = {t: target_query(TARGET_SET, t) for t in TARGETS} if PREDICT_MODELS else {}
+    EXISTING = existing_models(config["existing_models"], TARGETS) if config.get("existing_models") else {}
+except InputError as error:
+    raise WorkflowError(f"casp_benchmark input: {error}")
+
+if not PREDICT_MODELS and not EXISTING:
+    raise WorkflowError("predict_models is false and existing_models is not set: nothing to score")
+if not PREDICT_MODELS:
+    missing = [t for t in TARGETS if not EXISTING.get(t)]
+    if missing:
+        raise WorkflowError(f"no CASP-named model file under {config['existing_models']} for: {', '.join(missing)}")
+if MSA["mode"] not in ("single", "search", "a3m_dir"):
+    raise WorkflowError(f"msa.mode must be single, search or a3m_dir, not {MSA['mode']!r}")
+if MSA["mode"] == "search" and not MSA.get("databases"):
+    raise WorkflowError("msa.mode is search but msa.databases is empty")
+if MSA["mode"] == "a3m_dir" and not MSA.get("a3m_dir"):
+    raise WorkflowError("msa.mode is a3m_dir but msa.a3m_dir is empty")
+
+wildcard_constraints:
+    target="[THR][0-9]{4}(s[0-9]+)?",
+
+REPORT_DIR = f"{RESULTS}/report"
+REPORT_FILES = [f"{REPORT_DIR}/{name}" for name in
+                ("report.md", "report.html", "per_target.csv", "per_model.csv", "gdt_curves.png", "gdt_by_unit.png")]
+SCORE_FILES = {"scores": f"{RESULTS}/scores/scores.csv", "summary": f"{RESULTS}/scores/summary.csv",
+               "curves_csv": f"{RESULTS}/scores/gdt_curves.csv", "curves_png": f"{RESULTS}/scores/gdt_curves.png"}
+
+
+def model_options(predict):
+    """`foldkit predict` options choosing the model(s) and seeds."""
+    if predict.get("params_dir"):
+        options = ["--params-dir", str(predict["params_dir"])]
+        if predict.get("models"):
+            options += ["--models", ",".join(predict["models"])]
+    elif predict.get("model"):
+        options = ["--model", str(predict["model"])]
+    else:
+        raise WorkflowError("predict: set model (e.g. mini) or params_dir")
+    options += ["--num-seeds", str(int(predict.get("num_seeds", 1))),
+                "--random-seed", str(int(predict.get("random_seed", 0)))]
+    return " ".join(shlex.quote(o) for o in options) + (" " + predict["extra"] if predict.get("extra") else "")
+
+
+def msa_options(msa):
+    """`foldkit msa` options for mode single or search."""
+    if msa["mode"] == "single":
+        return "--backend single"
+    options = ["--backend", str(msa.get("backend", "jackhmmer"))]
+    for database in msa["databases"]:
+        options += ["--db", str(database)]
+    return " ".join(shlex.quote(o) for o in options) + (" " + msa["extra"] if msa.get("extra") else "")

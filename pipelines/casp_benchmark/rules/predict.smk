@@ -1,0 +1,118 @@
+# Per target: its FASTA (record id = target name), an MSA (CPU) and `foldkit predict` (GPU-labelled),
+# then the CASP-named model folder that `foldkit score-set` reads.
+
+
+rule write_target:
+    input:
+        lambda wildcards: TARGET_SET.target_fasta(wildcards.target),
+    output:
+        f"{RESULTS}/inputs/{{target}}.fasta",
+    params:
+        text=lambda wildcards: target_fasta_text(wildcards.target, QUERIES[wildcards.target]),
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    run:
+        Path(output[0]).write_text(params.text)
+
+
+if MSA["mode"] == "a3m_dir":
+
+    rule msa:
+        """A precomputed alignment <a3m_dir>/<target>.a3m."""
+        input:
+            f"{MSA['a3m_dir']}/{{target}}.a3m",
+        output:
+            f"{RESULTS}/msas/{{target}}.a3m",
+        log:
+            f"{RESULTS}/logs/msa/{{target}}.log",
+        threads: 1
+        resources:
+            mem_mb=500,
+            runtime=5,
+        conda:
+            "../../../environment.yml"
+        shell:
+            "cp {input} {output} 2> {log}"
+
+else:
+
+    rule msa:
+        """`foldkit msa`: query only (mode single) or a jackhmmer/MMseqs2 search (mode search)."""
+        input:
+            fasta=f"{RESULTS}/inputs/{{target}}.fasta",
+            databases=MSA.get("databases", []) if MSA["mode"] == "search" else [],
+        output:
+            f"{RESULTS}/msas/{{target}}.a3m",
+        log:
+            f"{RESULTS}/logs/msa/{{target}}.log",
+        params:
+            foldkit=FOLDKIT,
+            options=msa_options(MSA),
+        threads: int(MSA.get("threads", 4))
+        resources:
+            mem_mb=int(MSA.get("mem_mb", 8000)),
+            runtime=int(MSA.get("runtime", 120)),
+        conda:
+            "../../../environment.yml"
+        shell:
+            "{params.foldkit} msa {input.fasta} -o {output} {params.options} --cpu {threads} --no-progress"
+            " > {log} 2>&1"
+
+
+rule predict:
+    """foldkit writes predictions/<T>/<T>/ (ranked_*.pdb, ranking_debug.json, ..., finished.json)."""
+    input:
+        fasta=f"{RESULTS}/inputs/{{target}}.fasta",
+        msa=f"{RESULTS}/msas/{{target}}.a3m",
+    output:
+        summary=f"{RESULTS}/predictions/{{target}}/summary.csv",
+        ranking=f"{RESULTS}/predictions/{{target}}/{{target}}/ranking_debug.json",
+        finished=f"{RESULTS}/predictions/{{target}}/{{target}}/finished.json",
+    log:
+        f"{RESULTS}/logs/predict/{{target}}.log",
+    params:
+        foldkit=FOLDKIT,
+        outdir=f"{RESULTS}/predictions/{{target}}",
+        options=model_options(PREDICT),
+    threads: int(PREDICT.get("threads", 4))
+    resources:
+        gpu=int(PREDICT.get("gpus", 1)),
+        mem_mb=int(PREDICT.get("mem_mb", 32000)),
+        runtime=int(PREDICT.get("runtime", 240)),
+    conda:
+        "../../../environment.yml"
+    shell:
+        "{params.foldkit} predict {input.fasta} -o {params.outdir} --msa {input.msa} {params.options}"
+        " > {log} 2>&1"
+
+
+def collect_inputs(wildcards):
+    inputs = {"existing": EXISTING.get(wildcards.target, [])}
+    if PREDICT_MODELS:
+        inputs["ranking"] = f"{RESULTS}/predictions/{wildcards.target}/{wildcards.target}/ranking_debug.json"
+        inputs["finished"] = f"{RESULTS}/predictions/{wildcards.target}/{wildcards.target}/finished.json"
+    return inputs
+
+
+rule collect_models:
+    """models/<T>/<T>TS<group>_<n>.pdb (+ existing CASP models) and index/<T>.tsv (where each came from)."""
+    input:
+        unpack(collect_inputs),
+    output:
+        models=directory(f"{RESULTS}/models/{{target}}"),
+        index=f"{RESULTS}/index/{{target}}.tsv",
+    log:
+        f"{RESULTS}/logs/collect_models/{{target}}.log",
+    params:
+        group=GROUP,
+        max_models=int(config.get("max_models_per_target", 5)),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../../environment.yml"
+    script:
+        "../scripts/collect_models.py"
