@@ -1,6 +1,8 @@
 """Short training runs on CPU: the loss goes down, resuming reproduces, the CLI works.
 
-All runs share one tiny config, so the jitted step is compiled once per session.
+All runs share one tiny config, so the jitted step is compiled once per session. The two
+short runs are part of the default suite (about a minute each on 2 cores, mostly the
+gradient compile); the CLI round trip with evaluation is marked slow.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ def tiny_config(**data):
     return load_config(TINY, **TEST_OVERRIDES, data=settings)
 
 
-@pytest.mark.slow
 def test_short_run_lowers_the_loss(tmp_path):
     # one short chain, cropped whole: the network can fit it in a few steps
     config = tiny_config(limit=1, max_length=44, spatial_crop_fraction=0.0, use_msa=False)
@@ -39,7 +40,6 @@ def test_short_run_lowers_the_loss(tmp_path):
     assert (tmp_path / "run" / "loss.png").stat().st_size > 1000
 
 
-@pytest.mark.slow
 def test_resumed_run_reproduces_the_uninterrupted_one(tmp_path):
     config = tiny_config(limit=6, max_length=120)
     whole = Trainer(config, TRAIN_DIR, tmp_path / "whole").run(max_steps=6, progress=False)
