@@ -48,8 +48,11 @@ if not PREDICT_MODELS and not EXISTING:
     raise WorkflowError("predict_models is false and existing_models is not set: nothing to score")
 if not PREDICT_MODELS:
     missing = [t for t in TARGETS if not EXISTING.get(t)]
-    if missing:
+    if missing and config["targets"] != "all":
         raise WorkflowError(f"no CASP-named model file under {config['existing_models']} for: {', '.join(missing)}")
+    if missing:
+        print(f"casp_benchmark: targets without a model file, left out: {', '.join(missing)}", file=sys.stderr)
+        TARGETS = [t for t in TARGETS if t not in missing]
 if MSA["mode"] not in ("single", "search", "a3m_dir"):
     raise WorkflowError(f"msa.mode must be single, search or a3m_dir, not {MSA['mode']!r}")
 if MSA["mode"] == "search" and not MSA.get("databases"):

@@ -178,7 +178,7 @@ def plot_gdt_by_unit(rows: list[dict], path: Path) -> None:
     axes.set_ylim(0, 100)
     axes.set_ylabel("GDT_TS of model 1")
     axes.set_title("GDT_TS per evaluation unit")
-    axes.legend(fontsize="small")
+    axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
