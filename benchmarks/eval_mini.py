@@ -383,8 +383,9 @@ def markdown(document: dict) -> str:
     lines = [f"# foldkit-mini evaluation ({meta['model']})", "",
              f"Command: `{meta['command']}`", "",
              (f"Parameters: `{meta['params']}` (sha256 {meta['params_sha256'][:12]}…), config `{meta['config']}`; "
-             f"test split `{meta['split']}` features: {meta['test_features']}; CASP14: single sequence, "
-             f"targets ≤ {meta['casp_max_length']} residues. Baseline: ideal α-helix CA trace of the same length."),
+             f"test split `{meta['split']}` features: {meta['test_features']}; CASP14 targets "
+             f"≤ {meta['casp_max_length']} residues, single sequence, scored per evaluation unit. "
+             "Baseline: ideal α-helix CA trace of the same length, scored the same way."),
              "", "## Summary", ""]
     lines += summary_table(document["summaries"])
     if document["casp14_domains_by_category"]:
@@ -481,11 +482,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FoldkitError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print("\n".join(summary_table(document["summaries"])))
-    if document["casp14_domains_by_category"]:
-        print()
-        print("\n".join(summary_table(document["casp14_domains_by_category"])))
-    print(f"\nwrote {args.out}" + (f" and {args.markdown}" if args.markdown else "")
+    print(markdown(document))
+    print(f"wrote {args.out}" + (f" and {args.markdown}" if args.markdown else "")
           + f" in {time.perf_counter() - start:.0f} s")
     return 0
 

@@ -110,8 +110,11 @@ def test_helix_baseline_is_an_ideal_helix_scored_independently(evaluated, chains
         assert result.helix_tm_score == pytest.approx(direct.tm_score, abs=1e-9)
         assert result.helix_gdt_ts == pytest.approx(direct.gdt_ts, abs=1e-9)
         assert result.helix_lddt_ca == pytest.approx(direct.lddt_ca, abs=1e-9)
-        # a random-weight model is no better than a helix, and the two are different numbers
         assert result.tm_score != result.helix_tm_score
+    (unit,) = casp_results
+    helix = em.helix_baseline(np.zeros(73, np.int32), np.arange(1, 74))   # residue types do not enter CA scores
+    direct = score_structures(helix, read_structure(CASP_DIR / "natives" / "T1084-D1.pdb"), force=True)
+    assert (unit.helix_tm_score, unit.helix_gdt_ts) == pytest.approx((direct.tm_score, direct.gdt_ts), abs=1e-9)
 
 
 def test_other_weights_change_the_model_scores_not_the_helix(params_dir, evaluated, casp_target):
