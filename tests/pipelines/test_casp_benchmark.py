@@ -136,7 +136,7 @@ def test_predict_and_score_for_real(tmp_path):
     assert result.returncode == 0, describe(result)
     results = tmp_path / "results"
     for target in TARGETS:
-        names = sorted(p.name for p in (results / "models" / target).iterdir())
+        names = sorted(p.name for p in (results / "models" / target).iterdir() if not p.name.startswith("."))
         assert names == sorted([f"{target}TS900_1.pdb", f"{target}TS900_2.pdb", f"{target}TS427_1.pdb",
                                 f"{target}TS427_1-D1.pdb"])
     per_target = check_report(results, {"427", "900"})
