@@ -1,7 +1,7 @@
 """foldkit-mini evaluation: the train-data test split and CASP14, against an ideal-helix baseline.
 
     python benchmarks/eval_mini.py --params foldkit/params/mini.npz [--config mini.json]
-        [--split test] [--test-limit N] [--max-length L] [--casp-max-length 400]
+        [--split test] [--test-limit N] [--max-length L] [--subset nr40] [--casp-max-length 400]
         [--test-msa] [--out benchmarks/mini_eval.json] [--markdown benchmarks/mini_eval.md]
 
 (1) Every chain of the training data's ``--split`` (default ``test``) is
@@ -118,7 +118,7 @@ class UnitResult:
     helix_gdt_ts: float
     helix_tm_score: float
     helix_lddt_ca: float
-    seconds: float             # model time of the prediction
+    seconds: float             # model time of the prediction (shared by the units of one CASP target)
     compiled: bool             # ``seconds`` includes jit compilation
 
     def to_dict(self) -> dict:
@@ -377,13 +377,23 @@ def summary_table(rows: dict[str, dict]) -> list[str]:
     return lines
 
 
+def _selection(meta: dict) -> str:
+    """Which chains of the split were evaluated, in words."""
+    parts = [f"chains of splits/{meta['subset']}.txt" if meta.get("subset") else "all chains"]
+    if meta.get("max_length"):
+        parts.append(f"≤ {meta['max_length']} residues")
+    if meta.get("test_limit"):
+        parts.append(f"the first {meta['test_limit']} in shard order")
+    return ", ".join(parts)
+
+
 def markdown(document: dict) -> str:
     """The evaluation as a markdown page (what the model card quotes)."""
     meta = document["meta"]
     lines = [f"# foldkit-mini evaluation ({meta['model']})", "",
              f"Command: `{meta['command']}`", "",
              (f"Parameters: `{meta['params']}` (sha256 {meta['params_sha256'][:12]}…), config `{meta['config']}`; "
-             f"test split `{meta['split']}` features: {meta['test_features']}; CASP14 targets "
+             f"split `{meta['split']}` ({_selection(meta)}) features: {meta['test_features']}; CASP14 targets "
              f"≤ {meta['casp_max_length']} residues, single sequence, scored per evaluation unit. "
              "Baseline: ideal α-helix CA trace of the same length, scored the same way."),
              "", "## Summary", ""]
@@ -433,6 +443,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--split", default="test")
     parser.add_argument("--test-limit", type=int, help="first N chains of the split (default: all)")
     parser.add_argument("--max-length", type=int, help="skip split chains longer than this")
+    parser.add_argument("--subset", help="only the split's chains listed in DATA/splits/SUBSET.txt (e.g. nr40)")
     parser.add_argument("--casp-max-length", type=int, default=400, help="skip CASP targets longer than this")
     parser.add_argument("--test-msa", action="store_true",
                         help="test split with the data set's MSAs (default: single sequence)")
@@ -452,7 +463,8 @@ def run(args: argparse.Namespace, command: str) -> dict:
     results: list[UnitResult] = []
     skipped: list[dict] = []
     if not args.skip_test:
-        chains = load_chains(args.data, args.split, limit=args.test_limit, max_length=args.max_length)
+        chains = load_chains(args.data, args.split, limit=args.test_limit, max_length=args.max_length,
+                             subset=args.subset)
         msas = MsaStore(args.data) if args.test_msa else None
         results += evaluate_test_split(predictor, chains, msas, progress=not args.quiet)
     if not args.skip_casp:
@@ -461,7 +473,8 @@ def run(args: argparse.Namespace, command: str) -> dict:
         results += casp_results
     meta = {"model": model.name, "params": str(args.params), "params_sha256": sha256_of(model.params_path),
             "config": str(model.config_path), "command": command, "split": args.split,
-            "test_limit": args.test_limit, "max_length": args.max_length, "casp_max_length": args.casp_max_length,
+            "test_limit": args.test_limit, "max_length": args.max_length, "subset": args.subset,
+            "casp_max_length": args.casp_max_length,
             "test_features": "dataset MSA" if args.test_msa else "single sequence",
             "num_recycle": model.config.model.num_recycle}
     document = build_document(meta, results, skipped)
