@@ -168,3 +168,20 @@ def test_assessed_keeps_the_trimmed_file_and_summaries_average():
     models = {r["model"]: r for r in make_report.per_model(kept)}
     assert models["TS427_1"]["mean_gdt_ts"] == "75.00" and models["TS427_1"]["units"] == 2
     assert models["TS427_2"]["mean_gdt_ts"] == "70.00"
+
+
+@pytest.mark.parametrize("profile", ["local", "slurm"])
+def test_profiles_dry_run(tmp_path, profile):
+    """The example profiles parse; with the Slurm one the prediction jobs go to the GPU partition."""
+    if profile == "slurm":
+        pytest.importorskip("snakemake_executor_plugin_slurm")
+    params = make_tiny_params_dir(tmp_path / "params")
+    result = run_workflow("casp_benchmark", tmp_path, predict_config(params), "-n", "--profile",
+                          str(REPO_ROOT / "pipelines" / "profiles" / profile))
+    assert result.returncode == 0, describe(result)
+    blocks = re.split(r"^\[\w{3} \w{3} .*\]$", result.stdout, flags=re.M)
+    predict_jobs = [block for block in blocks if "rule predict:" in block]
+    assert len(predict_jobs) == 2 and all("gpu=1" in job for job in predict_jobs)
+    if profile == "slurm":
+        assert all("slurm_partition=gpu" in job for job in predict_jobs)
+        assert "slurm_partition=cpu" in result.stdout
