@@ -208,15 +208,52 @@ def score_unit(set_name: str, name: str, target: str, category: str, prediction:
 # --------------------------------------------------------------------------- the two sets
 
 
+class ResultCache:
+    """Finished units of an interrupted run: JSONL, one UnitResult per line, tagged with what it depends on.
+
+    Lines with another tag (other parameters, config or test features) and
+    lines cut short by an interruption are ignored. ``path`` None: keeps nothing.
+    """
+
+    def __init__(self, path: Path | None, tag: dict):
+        self.path = path
+        self.tag = tag
+        self.done: dict[tuple[str, str], UnitResult] = {}
+        if path is None or not path.is_file():
+            return
+        for line in path.read_text().splitlines():
+            try:
+                record = json.loads(line)
+                if record.pop("tag") == tag:
+                    result = UnitResult(**record)
+                    self.done[(result.set, result.name)] = result
+            except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
+                continue
+
+    def get(self, set_name: str, name: str) -> UnitResult | None:
+        return self.done.get((set_name, name))
+
+    def add(self, result: UnitResult) -> None:
+        self.done[(result.set, result.name)] = result
+        if self.path is not None:
+            with self.path.open("a") as handle:
+                handle.write(json.dumps({"tag": self.tag, **dataclasses.asdict(result)}) + "\n")
+
+
 def evaluate_test_split(predictor: Predictor, chains: Sequence[Chain], msas: MsaStore | None,
-                        progress: bool = True) -> list[UnitResult]:
-    """Predict and score each chain (``msas`` None: single sequence)."""
+                        progress: bool = True, cache: ResultCache | None = None) -> list[UnitResult]:
+    """Predict and score each chain (``msas`` None: single sequence); chains in ``cache`` are not redone."""
+    cache = cache or ResultCache(None, {})
     results = []
     for chain in tqdm(chains, desc="test split", unit="chain", disable=not progress):
-        msa = msas.msa(chain) if msas is not None else None
-        prediction = predictor(chain.sequence, chain.residue_index, msa)
-        helix = helix_baseline(chain.aatype, chain.residue_index)
-        results.append(score_unit("test", chain.chain_id, chain.chain_id, "", prediction, helix, chain.to_protein()))
+        result = cache.get("test", chain.chain_id)
+        if result is None:
+            msa = msas.msa(chain) if msas is not None else None
+            prediction = predictor(chain.sequence, chain.residue_index, msa)
+            helix = helix_baseline(chain.aatype, chain.residue_index)
+            result = score_unit("test", chain.chain_id, chain.chain_id, "", prediction, helix, chain.to_protein())
+            cache.add(result)
+        results.append(result)
     return results
 
 
@@ -257,22 +294,36 @@ def casp_targets(casp_dir: str | Path, max_length: int | None = 400) -> list[Cas
     return targets
 
 
-def evaluate_casp(predictor: Predictor, targets: Iterable[CaspTarget],
-                  progress: bool = True) -> tuple[list[UnitResult], list[dict]]:
-    """Predict each target once, score it on each of its units; (results, skipped units with the reason)."""
+def _casp_set(unit: CaspUnit) -> str:
+    return "casp14_whole" if unit.category == WHOLE_TARGET else "casp14_domains"
+
+
+def evaluate_casp(predictor: Predictor, targets: Iterable[CaspTarget], progress: bool = True,
+                  cache: ResultCache | None = None) -> tuple[list[UnitResult], list[dict]]:
+    """Predict each target once, score it on each of its units; (results, skipped units with the reason).
+
+    A target whose units are all in ``cache`` is not predicted again.
+    """
+    cache = cache or ResultCache(None, {})
     results, skipped = [], []
     for target in tqdm(list(targets), desc="CASP14", unit="target", disable=not progress):
+        cached = [cache.get(_casp_set(unit), unit.unit) for unit in target.units]
+        if all(r is not None for r in cached):
+            results += cached
+            continue
         numbering = np.arange(1, len(target.sequence) + 1)      # natives follow the target sequence
         prediction = predictor(target.sequence, numbering)
         helix = helix_baseline(prediction.protein.aatype, numbering)
         for unit in target.units:
-            set_name = "casp14_whole" if unit.category == WHOLE_TARGET else "casp14_domains"
             try:
                 native = read_structure(unit.native_path)
-                results.append(score_unit(set_name, unit.unit, target.target, unit.category, prediction, helix,
-                                          native))
+                result = score_unit(_casp_set(unit), unit.unit, target.target, unit.category, prediction, helix,
+                                    native)
             except InputError as exc:
                 skipped.append({"unit": unit.unit, "reason": str(exc)})
+                continue
+            cache.add(result)
+            results.append(result)
     return results, skipped
 
 
@@ -452,6 +503,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--chunk-size", type=int, help="runner chunk size (memory; never changes results)")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "benchmarks" / "mini_eval.json")
     parser.add_argument("--markdown", type=Path, help="also write the report as markdown here")
+    parser.add_argument("--partial", type=Path,
+                        help="finished units are appended here as they complete, and an interrupted run with the "
+                             "same parameters picks them up (default: OUT with suffix .partial.jsonl; deleted "
+                             "when the run completes)")
+    parser.add_argument("--fresh", action="store_true", help="ignore an existing --partial file")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser.parse_args(argv)
 
@@ -460,22 +516,30 @@ def run(args: argparse.Namespace, command: str) -> dict:
     """Evaluate as the arguments say; the JSON document (also written to ``args.out``)."""
     model = load_model(args.params, args.config)
     predictor = Predictor(model, RunnerConfig(chunk_size=args.chunk_size))
+    test_features = "dataset MSA" if args.test_msa else "single sequence"
+    params_sha256 = sha256_of(model.params_path)
+    partial = args.partial or args.out.with_suffix(".partial.jsonl")
+    if args.fresh and partial.is_file():
+        partial.unlink()
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    cache = ResultCache(partial, {"params_sha256": params_sha256, "config_sha256": sha256_of(model.config_path),
+                                  "test_features": test_features})
     results: list[UnitResult] = []
     skipped: list[dict] = []
     if not args.skip_test:
         chains = load_chains(args.data, args.split, limit=args.test_limit, max_length=args.max_length,
                              subset=args.subset)
         msas = MsaStore(args.data) if args.test_msa else None
-        results += evaluate_test_split(predictor, chains, msas, progress=not args.quiet)
+        results += evaluate_test_split(predictor, chains, msas, progress=not args.quiet, cache=cache)
     if not args.skip_casp:
         casp_results, skipped = evaluate_casp(predictor, casp_targets(args.casp, args.casp_max_length),
-                                              progress=not args.quiet)
+                                              progress=not args.quiet, cache=cache)
         results += casp_results
-    meta = {"model": model.name, "params": str(args.params), "params_sha256": sha256_of(model.params_path),
+    meta = {"model": model.name, "params": str(args.params), "params_sha256": params_sha256,
             "config": str(model.config_path), "command": command, "split": args.split,
             "test_limit": args.test_limit, "max_length": args.max_length, "subset": args.subset,
             "casp_max_length": args.casp_max_length,
-            "test_features": "dataset MSA" if args.test_msa else "single sequence",
+            "test_features": test_features,
             "num_recycle": model.config.model.num_recycle}
     document = build_document(meta, results, skipped)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -483,6 +547,7 @@ def run(args: argparse.Namespace, command: str) -> dict:
     if args.markdown:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
         args.markdown.write_text(markdown(document))
+    partial.unlink(missing_ok=True)
     return document
 
 

@@ -209,3 +209,27 @@ def test_bad_inputs(tmp_path):
         em.load_model(tmp_path / "missing.npz")
     assert em.main(["--params", str(tmp_path / "missing.npz"), "--out", str(tmp_path / "x.json")]) == 2
     assert not (tmp_path / "x.json").exists()
+
+
+class _NoPredictor:
+    def __call__(self, *args, **kwargs):
+        raise AssertionError("a cached unit was predicted again")
+
+
+def test_partial_results_resume_an_interrupted_run(predictor, evaluated, casp_target, chains, tmp_path):
+    _, (unit,), _ = evaluated
+    partial = tmp_path / "eval.partial.jsonl"
+    tag = {"params_sha256": "abc", "test_features": "single sequence"}
+    (first,), _ = em.evaluate_casp(predictor, casp_target, progress=False, cache=em.ResultCache(partial, tag))
+    assert dataclasses.replace(first, seconds=0.0, compiled=False) == dataclasses.replace(unit, seconds=0.0,
+                                                                                         compiled=False)
+    with partial.open("a") as handle:
+        handle.write('{"tag": {"params_sha256": "abc", "test_fea')                 # cut by an interruption
+    resumed = em.ResultCache(partial, tag)
+    (again,), _ = em.evaluate_casp(_NoPredictor(), casp_target, progress=False, cache=resumed)
+    assert again == first                                                       # floats survive JSON exactly
+    with pytest.raises(AssertionError, match="predicted again"):                # other parameters: not reused
+        em.evaluate_casp(_NoPredictor(), casp_target, progress=False,
+                         cache=em.ResultCache(partial, tag | {"params_sha256": "def"}))
+    with pytest.raises(AssertionError, match="predicted again"):                # test chains are not cached yet
+        em.evaluate_test_split(_NoPredictor(), chains[:1], None, progress=False, cache=resumed)
