@@ -241,20 +241,29 @@ class ResultCache:
 
 
 def evaluate_test_split(predictor: Predictor, chains: Sequence[Chain], msas: MsaStore | None,
-                        progress: bool = True, cache: ResultCache | None = None) -> list[UnitResult]:
-    """Predict and score each chain (``msas`` None: single sequence); chains in ``cache`` are not redone."""
+                        progress: bool = True, cache: ResultCache | None = None
+                        ) -> tuple[list[UnitResult], list[dict]]:
+    """Predict and score each chain (``msas`` None: single sequence); (results, skipped chains with the reason).
+
+    Chains in ``cache`` are not predicted again.
+    """
     cache = cache or ResultCache(None, {})
-    results = []
+    results, skipped = [], []
     for chain in tqdm(chains, desc="test split", unit="chain", disable=not progress):
         result = cache.get("test", chain.chain_id)
         if result is None:
             msa = msas.msa(chain) if msas is not None else None
             prediction = predictor(chain.sequence, chain.residue_index, msa)
             helix = helix_baseline(chain.aatype, chain.residue_index)
-            result = score_unit("test", chain.chain_id, chain.chain_id, "", prediction, helix, chain.to_protein())
+            try:
+                result = score_unit("test", chain.chain_id, chain.chain_id, "", prediction, helix,
+                                    chain.to_protein())
+            except InputError as exc:
+                skipped.append({"unit": chain.chain_id, "reason": str(exc)})
+                continue
             cache.add(result)
         results.append(result)
-    return results
+    return results, skipped
 
 
 def casp_targets(casp_dir: str | Path, max_length: int | None = 400) -> list[CaspTarget]:
@@ -530,11 +539,13 @@ def run(args: argparse.Namespace, command: str) -> dict:
         chains = load_chains(args.data, args.split, limit=args.test_limit, max_length=args.max_length,
                              subset=args.subset)
         msas = MsaStore(args.data) if args.test_msa else None
-        results += evaluate_test_split(predictor, chains, msas, progress=not args.quiet, cache=cache)
+        test_results, skipped = evaluate_test_split(predictor, chains, msas, progress=not args.quiet, cache=cache)
+        results += test_results
     if not args.skip_casp:
-        casp_results, skipped = evaluate_casp(predictor, casp_targets(args.casp, args.casp_max_length),
-                                              progress=not args.quiet, cache=cache)
+        casp_results, casp_skipped = evaluate_casp(predictor, casp_targets(args.casp, args.casp_max_length),
+                                                   progress=not args.quiet, cache=cache)
         results += casp_results
+        skipped += casp_skipped
     meta = {"model": model.name, "params": str(args.params), "params_sha256": params_sha256,
             "config": str(model.config_path), "command": command, "split": args.split,
             "test_limit": args.test_limit, "max_length": args.max_length, "subset": args.subset,

@@ -70,9 +70,9 @@ def casp_target():
 
 @pytest.fixture(scope="module")
 def evaluated(predictor, chains, casp_target):
-    test_results = em.evaluate_test_split(predictor, chains, None, progress=False)
-    casp_results, skipped = em.evaluate_casp(predictor, casp_target, progress=False)
-    return test_results, casp_results, skipped
+    test_results, test_skipped = em.evaluate_test_split(predictor, chains, None, progress=False)
+    casp_results, casp_skipped = em.evaluate_casp(predictor, casp_target, progress=False)
+    return test_results, casp_results, test_skipped + casp_skipped
 
 
 def test_result_records(evaluated, chains):
@@ -233,3 +233,10 @@ def test_partial_results_resume_an_interrupted_run(predictor, evaluated, casp_ta
                          cache=em.ResultCache(partial, tag | {"params_sha256": "def"}))
     with pytest.raises(AssertionError, match="predicted again"):                # test chains are not cached yet
         em.evaluate_test_split(_NoPredictor(), chains[:1], None, progress=False, cache=resumed)
+
+
+def test_unscorable_chain_is_skipped_with_its_reason(predictor, chains):
+    blank = dataclasses.replace(chains[0], mask=np.zeros_like(chains[0].mask))     # no observed atoms
+    results, skipped = em.evaluate_test_split(predictor, [blank, chains[1]], None, progress=False)
+    assert [r.name for r in results] == [chains[1].chain_id]
+    assert skipped[0]["unit"] == blank.chain_id and "no CA atoms" in skipped[0]["reason"]
