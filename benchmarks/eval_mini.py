@@ -146,8 +146,12 @@ def load_model(params_path: str | Path, config_path: str | Path | None = None) -
     config, data_tree = read_sidecar_config(config_path, name)
     choice = ModelChoice(name, params_path, config, data_tree, str(config_path))
     params = choice.load_params()
-    features = FeatureConfig.from_data_config(data_tree, num_recycle=config.model.num_recycle).deterministic()
-    return LoadedModel(name, config, params, features, params_path, config_path)
+    return LoadedModel(name, config, params, eval_feature_config(config, data_tree), params_path, config_path)
+
+
+def eval_feature_config(config: AlphaFoldConfig, data_tree: dict) -> FeatureConfig:
+    """Deterministic feature settings of a model config (its MSA sizes, recycles and template slots)."""
+    return FeatureConfig.from_data_config(data_tree, num_recycle=config.model.num_recycle).deterministic()
 
 
 class Predictor:

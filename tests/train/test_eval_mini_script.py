@@ -16,9 +16,14 @@ from scipy import stats
 
 from foldkit.errors import InputError
 from foldkit.eval.scores import score_structures
+from foldkit.features.process import process_features
+from foldkit.features.raw import make_raw_features
 from foldkit.io.structure import read_structure
+from foldkit.model.config import AlphaFoldConfig
 from foldkit.model.runner import RunnerConfig
-from foldkit.train.data import load_chains
+from foldkit.train.config import load_config
+from foldkit.train.data import MsaStore, load_chains
+from foldkit.train.evaluate import chain_features
 from tests.conftest import CASP_DIR, REPO_ROOT, TRAIN_DIR
 from tests.predict.helpers import make_tiny_params_dir
 
@@ -240,3 +245,22 @@ def test_unscorable_chain_is_skipped_with_its_reason(predictor, chains):
     results, skipped = em.evaluate_test_split(predictor, [blank, chains[1]], None, progress=False)
     assert [r.name for r in results] == [chains[1].chain_id]
     assert skipped[0]["unit"] == blank.chain_id and "no CA atoms" in skipped[0]["reason"]
+
+
+@pytest.mark.parametrize("use_msa", [False, True])
+def test_features_equal_the_training_evaluator(chains, use_msa):
+    """For a training config's sidecar tree, the script's features are foldkit.train.evaluate's."""
+    train_config = load_config(REPO_ROOT / "foldkit" / "train" / "configs" / "mini.json")
+    train_config = dataclasses.replace(train_config, data=dataclasses.replace(train_config.data, use_msa=use_msa))
+    tree = train_config.model_tree()
+    features = em.eval_feature_config(AlphaFoldConfig.from_dict(tree, name="mini"), tree["data"])
+    msas = MsaStore(TRAIN_DIR, enabled=use_msa)
+    chain = chains[0]
+    msa = msas.msa(chain)
+    assert (len(msa) > 1) == use_msa
+    raw = make_raw_features(chain.sequence, [msa], "query", chain.residue_index)
+    ours = process_features(raw, features, seed=0)
+    theirs = chain_features(chain, msas, train_config)
+    assert set(theirs) <= set(ours)
+    for key in theirs:
+        np.testing.assert_array_equal(ours[key], theirs[key], err_msg=key)
