@@ -397,8 +397,9 @@ def extremes(results: Sequence[UnitResult], count: int = EXTREMES) -> dict:
     def row(result: UnitResult) -> dict:
         return {k: v for k, v in result.to_dict().items() if k in pick}
 
-    worst = ranked[max(count, len(ranked) - count):][::-1]      # never repeats a "best" unit
-    return {"best": [row(r) for r in ranked[:count]], "worst": [row(r) for r in worst]}
+    n_best = min(count, (len(ranked) + 1) // 2)                 # small sets: split, never list a unit twice
+    n_worst = min(count, len(ranked) - n_best)
+    return {"best": [row(r) for r in ranked[:n_best]], "worst": [row(r) for r in ranked[::-1][:n_worst]]}
 
 
 def report(results: Sequence[UnitResult]) -> dict:

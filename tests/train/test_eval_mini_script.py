@@ -154,9 +154,10 @@ def test_document_json_and_markdown(evaluated, tmp_path):
     assert test_summary["mean_seconds"] == pytest.approx(test_results[1].seconds, abs=1e-3)   # compile excluded
     assert set(document["casp14_domains_by_category"]) == {"TBM-hard"}
     assert len(document["results"]) == 3
-    best = document["extremes"]["test"]["best"]
-    assert len(best) == 2 and best[0]["tm_score"] >= best[1]["tm_score"]
-    assert document["extremes"]["test"]["worst"] == []                          # no unit listed twice
+    ends = document["extremes"]["test"]                                         # 2 units: one each, none twice
+    assert [len(ends["best"]), len(ends["worst"])] == [1, 1]
+    assert ends["best"][0]["tm_score"] >= ends["worst"][0]["tm_score"]
+    assert {ends["best"][0]["name"], ends["worst"][0]["name"]} == {r.name for r in test_results}
     text = em.markdown(document)
     assert "| test | 2 |" in text and "| TBM-hard | 1 |" in text and "T1084-D1" in text
     assert f"{test_summary['mean_gdt_ts']:.1f}" in text
@@ -189,6 +190,7 @@ def test_summary_statistics_against_scipy():
     order = sorted(results, key=lambda r: -r.tm_score)
     assert [r["name"] for r in ends["best"]] == [r.name for r in order[:3]]
     assert [r["name"] for r in ends["worst"]] == [r.name for r in order[::-1][:3]]
+    assert [len(v) for v in em.extremes(results[:5], count=3).values()] == [3, 2]
 
 
 def test_casp_units_domains_and_scored_whole_targets():
