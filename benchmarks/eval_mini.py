@@ -48,6 +48,7 @@ from foldkit.model.config import AlphaFoldConfig
 from foldkit.model.runner import ModelRunner, RunnerConfig
 from foldkit.predict.models import ModelChoice, read_sidecar_config, sidecar_path
 from foldkit.protein import Protein
+from foldkit.train.config import TrainConfig
 from foldkit.train.data import Chain, MsaStore, load_chains
 from foldkit.train.evaluate import ideal_helix
 
@@ -143,10 +144,25 @@ def load_model(params_path: str | Path, config_path: str | Path | None = None) -
         raise InputError("model config not found (pass --config or put a sidecar .json next to the params)",
                          path=str(config_path))
     name = params_path.stem.removeprefix("params_")
-    config, data_tree = read_sidecar_config(config_path, name)
+    config, data_tree = read_model_config(config_path, name)
     choice = ModelChoice(name, params_path, config, data_tree, str(config_path))
     params = choice.load_params()
     return LoadedModel(name, config, params, eval_feature_config(config, data_tree), params_path, config_path)
+
+
+def read_model_config(path: Path, name: str) -> tuple[AlphaFoldConfig, dict]:
+    """(config, data tree) of a sidecar ``{"data", "model"}`` JSON or of a training config (``foldkit train``)."""
+    try:
+        content = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        content = None            # read_sidecar_config reports it with file, line and column
+    if isinstance(content, dict) and "model_preset" in content:
+        try:
+            tree = TrainConfig.from_dict(content).model_tree()
+        except (KeyError, ValueError, TypeError) as exc:
+            raise InputError(f"invalid training config: {exc}", path=str(path)) from None
+        return AlphaFoldConfig.from_dict(tree, name=name), tree["data"]
+    return read_sidecar_config(path, name)
 
 
 def eval_feature_config(config: AlphaFoldConfig, data_tree: dict) -> FeatureConfig:
@@ -502,7 +518,8 @@ def sha256_of(path: Path) -> str:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--params", required=True, type=Path, help="parameter npz (AlphaFold layout)")
-    parser.add_argument("--config", type=Path, help="model config JSON (default: the params' sidecar .json)")
+    parser.add_argument("--config", type=Path, help="model config JSON, or the training config JSON "
+                        "(default: the params' sidecar .json)")
     parser.add_argument("--data", type=Path, default=SHARED_DIR / "train", help="training data folder")
     parser.add_argument("--casp", type=Path, default=SHARED_DIR / "casp", help="CASP14 folder")
     parser.add_argument("--split", default="test")

@@ -266,3 +266,17 @@ def test_features_equal_the_training_evaluator(chains, use_msa):
     assert set(theirs) <= set(ours)
     for key in theirs:
         np.testing.assert_array_equal(ours[key], theirs[key], err_msg=key)
+
+
+def test_config_from_a_training_config_or_its_sidecar(tmp_path):
+    train_json = REPO_ROOT / "foldkit" / "train" / "configs" / "mini.json"
+    sidecar = tmp_path / "params_mini.json"
+    sidecar.write_text(json.dumps(load_config(train_json).model_tree()))
+    assert em.read_model_config(train_json, "mini") == em.read_model_config(sidecar, "mini")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"model_preset": "model_3_ptm", "stepz": 3}')
+    with pytest.raises(InputError, match="stepz"):
+        em.read_model_config(bad, "mini")
+    bad.write_text('{"data": ')
+    with pytest.raises(InputError, match="line 1"):
+        em.read_model_config(bad, "mini")
