@@ -106,14 +106,30 @@ def fragment_seeds(n: int, config: SearchConfig) -> np.ndarray:
     return np.asarray(rows)
 
 
-def _distinct(w: np.ndarray, r2: np.ndarray, key_vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Drop duplicate (weight row, radius) combinations (hash by a random projection)."""
-    if len(w) < 2:
-        return w, r2
-    key = w @ key_vector + r2 * (len(key_vector) + 1.0)   # projection < N, so radii never collide
-    _, first = np.unique(key, return_index=True)
-    first = np.sort(first)
-    return w[first], r2[first]
+class _StateHashes:
+    """Exact hashes of refinement states (0/1 selection row, radius) as complex numbers.
+
+    Two random integer weights per residue (and per radius, as if it were one
+    more residue): a state's key is the sum over its selected residues. The
+    weights are small enough that every sum is an integer below 2^53, so the
+    keys are exact whatever the summation order, and comparable across calls.
+    """
+
+    def __init__(self, n: int, n_radii: int):
+        bits = max(8, 52 - int(np.ceil(np.log2(n + n_radii + 1))))
+        rng = np.random.default_rng(12345)
+        self.residue = rng.integers(1, 2 ** bits, size=(n, 2)).astype(np.float64)     # [N, 2]
+        self.radius = rng.integers(1, 2 ** bits, size=(n_radii, 2)).astype(np.float64)  # [R, 2]
+
+    def keys(self, rows: np.ndarray, radius_index: np.ndarray) -> np.ndarray:
+        k = rows @ self.residue + self.radius[radius_index]                            # [S, 2]
+        return k[:, 0] + 1j * k[:, 1]
+
+
+def _first_occurrences(keys: np.ndarray) -> np.ndarray:
+    """Indices of the first row of every distinct key, in row order."""
+    _, first = np.unique(keys, return_index=True)
+    return np.sort(first)
 
 
 def refine(moments: PairMoments, seeds: np.ndarray, radii: np.ndarray, tracker: _Tracker,
@@ -121,29 +137,40 @@ def refine(moments: PairMoments, seeds: np.ndarray, radii: np.ndarray, tracker: 
     """Iterate superpose -> select pairs under the row's radius -> superpose, all rows at once.
 
     seeds: [S, N] 0/1 start sets; radii: [R] selection radii; every seed is run
-    with every radius (S*R rows advancing together).
+    with every radius (S*R rows advancing together). A row retires when its
+    next state (selection, radius) was already superposed, by itself
+    (converged) or by any other row in this or an earlier iteration: from there
+    on its trajectory repeats one already followed at least as far.
     """
     n = seeds.shape[1]
-    key_vector = np.random.default_rng(12345).random(n)
+    hashes = _StateHashes(n, len(radii))
+    r2_of = np.asarray(radii, dtype=np.float64) ** 2
     active = np.tile(seeds, (len(radii), 1))                                  # [R*S, N]
-    r2 = np.repeat(np.asarray(radii, dtype=np.float64) ** 2, len(seeds))      # [R*S]
-    active, r2 = _distinct(active, r2, key_vector)
+    r_index = np.repeat(np.arange(len(radii)), len(seeds))                    # [R*S]
+    keys = hashes.keys(active, r_index)
+    keep = _first_occurrences(keys)
+    active, r_index, keys = active[keep], r_index[keep], keys[keep]
+    seen = keys
     k_min = min(config.min_selected, n)
     for _ in range(config.max_iterations):
         rot, trans = moments.superpose_centred(active)
         d2 = moments.deviations_under(rot, trans)                # [S, N]
         tracker.update(d2, rot, trans)
-        selected = (d2 < r2[:, None]).astype(np.float64)
+        selected = (d2 < r2_of[r_index][:, None]).astype(np.float64)
         too_few = selected.sum(1) < k_min
         if too_few.any():  # fall back to the k_min closest pairs
             nearest = np.argpartition(d2[too_few], k_min - 1, axis=1)[:, :k_min]
             fix = np.zeros((int(too_few.sum()), n))
             np.put_along_axis(fix, nearest, 1.0, axis=1)
             selected[too_few] = fix
-        moved = (selected != active).any(1)
-        active, r2 = _distinct(selected[moved], r2[moved], key_vector)
+        keys = hashes.keys(selected, r_index)
+        new = ~np.isin(keys, seen)
+        keep = np.nonzero(new)[0]
+        keep = keep[_first_occurrences(keys[keep])]
+        active, r_index, keys = selected[keep], r_index[keep], keys[keep]
         if not len(active):
             break
+        seen = np.concatenate([seen, keys])
 
 
 def search(moments: PairMoments, radii: tuple[float, ...], cutoffs: tuple[float, ...] = CURVE_CUTOFFS,
