@@ -128,8 +128,17 @@ class _StateHashes:
 
 def _first_occurrences(keys: np.ndarray) -> np.ndarray:
     """Indices of the first row of every distinct key, in row order."""
-    _, first = np.unique(keys, return_index=True)
-    return np.sort(first)
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    starts = np.ones(len(keys), dtype=bool)
+    starts[1:] = ordered[1:] != ordered[:-1]
+    return np.sort(order[starts])
+
+
+def _contained(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+    """[S] whether each key occurs in ``sorted_keys`` (sorted ascending)."""
+    pos = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return sorted_keys[pos] == keys
 
 
 def refine(moments: PairMoments, seeds: np.ndarray, radii: np.ndarray, tracker: _Tracker,
@@ -150,7 +159,7 @@ def refine(moments: PairMoments, seeds: np.ndarray, radii: np.ndarray, tracker: 
     keys = hashes.keys(active, r_index)
     keep = _first_occurrences(keys)
     active, r_index, keys = active[keep], r_index[keep], keys[keep]
-    seen = keys
+    seen = np.sort(keys)                                                       # states superposed so far
     k_min = min(config.min_selected, n)
     for _ in range(config.max_iterations):
         rot, trans = moments.superpose_centred(active)
@@ -164,13 +173,12 @@ def refine(moments: PairMoments, seeds: np.ndarray, radii: np.ndarray, tracker: 
             np.put_along_axis(fix, nearest, 1.0, axis=1)
             selected[too_few] = fix
         keys = hashes.keys(selected, r_index)
-        new = ~np.isin(keys, seen)
-        keep = np.nonzero(new)[0]
+        keep = np.nonzero(~_contained(keys, seen))[0]
         keep = keep[_first_occurrences(keys[keep])]
         active, r_index, keys = selected[keep], r_index[keep], keys[keep]
         if not len(active):
             break
-        seen = np.concatenate([seen, keys])
+        seen = np.sort(np.concatenate([seen, keys]))
 
 
 def search(moments: PairMoments, radii: tuple[float, ...], cutoffs: tuple[float, ...] = CURVE_CUTOFFS,
