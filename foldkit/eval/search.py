@@ -4,9 +4,13 @@ Both metrics are maxima over rigid superpositions. The search starts from
 seed superpositions on contiguous fragments of several lengths (as LGA and the
 TM-score program do), then refines every seed by iterative re-superposition
 on the residue pairs that lie under a selection radius, until the selected set
-stops changing. All seeds advance together: one step is two matrix products
-and one stacked 3x3 SVD (see :mod:`foldkit.eval.superpose`). Seeds that
-reach the same residue set are merged, converged ones are retired.
+stops changing (at most ``max_iterations`` superpositions per seed). All seeds
+advance together: one step is two matrix products and one batched closed-form
+rotation (see :mod:`foldkit.eval.superpose`). Every state (selected set,
+radius) is superposed once: rows that reach a state already superposed, by
+themselves (converged) or by another row in this or an earlier step, retire,
+since their further path repeats one already followed at least as far (exact
+integer hashes of the states, so the maxima are those of the full search).
 
 Every superposition met on the way is scored at every GDT cutoff and for
 TM-score; the search keeps the best transform for each.
