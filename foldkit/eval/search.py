@@ -88,7 +88,9 @@ class _Tracker:
                 self.counts[k] = counts[best]
                 self.count_rot[k], self.count_trans[k] = rot[best], trans[best]
         if self.d0sq is not None:
-            tm = (1.0 / (1.0 + d2 * (1.0 / self.d0sq))).sum(1)              # [S]
+            terms = d2 + self.d0sq                                          # [S, N], in place below
+            np.reciprocal(terms, out=terms)
+            tm = terms.sum(1) * self.d0sq                                   # [S] sum of 1/(1+d2/d0^2)
             i = int(tm.argmax())
             if tm[i] > self.tm_sum:
                 self.tm_sum = float(tm[i])

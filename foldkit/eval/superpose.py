@@ -283,8 +283,9 @@ class PairMoments:
         coef[:, 9:12] = 2.0 * np.einsum("sij,si->sj", rot, trans)
         coef[:, 12:15] = -2.0 * trans
         coef[:, 15] = (trans * trans).sum(1)
-        d2 = coef @ self.features.T + self.sq_norms[None, :]
-        return np.maximum(d2, 0.0)
+        d2 = coef @ self.features.T                                       # [S, N]
+        d2 += self.sq_norms[None, :]
+        return np.maximum(d2, 0.0, out=d2)
 
 
 def superposed_rmsd(x: np.ndarray, y: np.ndarray) -> float:
