@@ -152,25 +152,25 @@ def refine(moments: PairMoments, seeds: np.ndarray, radii: np.ndarray, tracker: 
     """Iterate superpose -> select pairs under the row's radius -> superpose, all rows at once.
 
     seeds: [S, N] 0/1 start sets; radii: [R] selection radii; every seed is run
-    with every radius (S*R rows advancing together). A row retires when its
-    next state (selection, radius) was already superposed, by itself
-    (converged) or by any other row in this or an earlier iteration: from there
-    on its trajectory repeats one already followed at least as far.
+    with every radius (S*R rows advancing together; the seeds' own
+    superpositions do not depend on the radius, so they are computed once).
+    A row retires when its next state (selection, radius) was already
+    superposed, by itself (converged) or by any other row in this or an earlier
+    iteration: from there on its trajectory repeats one already followed at
+    least as far.
     """
     n = seeds.shape[1]
     hashes = _StateHashes(n, len(radii))
     r2_of = np.asarray(radii, dtype=np.float64) ** 2
-    active = np.tile(seeds, (len(radii), 1))                                  # [R*S, N]
-    r_index = np.repeat(np.arange(len(radii)), len(seeds))                    # [R*S]
-    keys = hashes.keys(active, r_index)
-    keep = _first_occurrences(keys)
-    active, r_index, keys = active[keep], r_index[keep], keys[keep]
-    seen = np.sort(keys)                                                       # states superposed so far
+    seeds = seeds[_first_occurrences(hashes.keys(seeds, np.zeros(len(seeds), dtype=int)))]
+    r_index = np.repeat(np.arange(len(radii)), len(seeds))                    # [R*S], radius-major
+    seen = np.sort(hashes.keys(np.tile(seeds, (len(radii), 1)), r_index))     # states superposed so far
+    rot, trans = moments.superpose_centred(seeds)
+    d2 = moments.deviations_under(rot, trans)                                 # [S, N]
+    tracker.update(d2, rot, trans)
+    d2 = np.tile(d2, (len(radii), 1))                                         # [R*S, N]
     k_min = min(config.min_selected, n)
-    for _ in range(config.max_iterations):
-        rot, trans = moments.superpose_centred(active)
-        d2 = moments.deviations_under(rot, trans)                # [S, N]
-        tracker.update(d2, rot, trans)
+    for _ in range(config.max_iterations - 1):
         selected = (d2 < r2_of[r_index][:, None]).astype(np.float64)
         too_few = selected.sum(1) < k_min
         if too_few.any():  # fall back to the k_min closest pairs
@@ -181,10 +181,13 @@ def refine(moments: PairMoments, seeds: np.ndarray, radii: np.ndarray, tracker: 
         keys = hashes.keys(selected, r_index)
         keep = np.nonzero(~_contained(keys, seen))[0]
         keep = keep[_first_occurrences(keys[keep])]
-        active, r_index, keys = selected[keep], r_index[keep], keys[keep]
-        if not len(active):
+        if not len(keep):
             break
-        seen = np.sort(np.concatenate([seen, keys]))
+        active, r_index = selected[keep], r_index[keep]
+        seen = np.sort(np.concatenate([seen, keys[keep]]))
+        rot, trans = moments.superpose_centred(active)
+        d2 = moments.deviations_under(rot, trans)                             # [S, N]
+        tracker.update(d2, rot, trans)
 
 
 def search(moments: PairMoments, radii: tuple[float, ...], cutoffs: tuple[float, ...] = CURVE_CUTOFFS,
