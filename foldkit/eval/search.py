@@ -203,7 +203,8 @@ def search(moments: PairMoments, radii: tuple[float, ...], cutoffs: tuple[float,
         tracker.counts[:] = 0
         tracker.tm_sum = 0.0
     else:
-        refine(moments, fragment_seeds(n, config), np.asarray(radii), tracker, config)
+        distinct_radii = np.asarray(list(dict.fromkeys(float(r) for r in radii)))   # equal radii: equal runs
+        refine(moments, fragment_seeds(n, config), distinct_radii, tracker, config)
     return SearchOutcome(cutoffs=np.asarray(cutoffs), counts=tracker.counts, count_rot=tracker.count_rot,
                          count_trans=tracker.count_trans, tm_sum=max(tracker.tm_sum, 0.0),
                          tm_rot=tracker.tm_rot, tm_trans=tracker.tm_trans, n_superpositions=tracker.n)
