@@ -11,18 +11,21 @@ from foldkit.errors import InputError
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "train", help="train a network on the foldkit training set (resumable)",
+        "train", help="train a network on the foldkit training set (resumable), or export a run",
         description="Train the network described by CONFIG.json on the chains in DIR (the layout of "
                     "shared/train: shard_index.tsv, structures/, msas/). RUN_DIR receives config.json, "
                     "metrics.jsonl, loss.png, checkpoint.npz and, when all steps are done, "
                     "params_<name>.npz + params_<name>.json (usable with `foldkit predict --params-dir`).")
-    parser.add_argument("--config", required=True, help="training config JSON (see foldkit/train/configs/)")
-    parser.add_argument("--data", required=True, help="training data folder")
+    parser.add_argument("--config", help="training config JSON (see foldkit/train/configs/)")
+    parser.add_argument("--data", help="training data folder")
     parser.add_argument("--out", required=True, help="run folder (created)")
     parser.add_argument("--resume", action="store_true", help="continue from RUN_DIR/checkpoint.npz")
     parser.add_argument("--steps", type=int, default=None, metavar="N",
                         help="stop after N more steps in this call (the schedule still spans the config's steps)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--export", type=Path, default=None, metavar="PATH.npz",
+                        help="only write the latest checkpoint of RUN_DIR as PATH.npz + PATH.json (the "
+                             "parameter file + config sidecar `foldkit predict` reads); no training")
     parser.set_defaults(func=run)
 
 
@@ -30,6 +33,14 @@ def run(args: argparse.Namespace) -> int:
     from foldkit.train.config import load_config
     from foldkit.train.loop import Trainer
 
+    if args.export is not None:
+        from foldkit.train.loop import export_run
+
+        path, step = export_run(args.out, args.export)
+        print(f"wrote {path} and {path.with_suffix('.json').name} (step {step})")
+        return 0
+    if args.config is None or args.data is None:
+        raise InputError("--config and --data are required to train (only --export works without them)")
     config = load_config(args.config)
     data_dir, run_dir = Path(args.data), Path(args.out)
     if not data_dir.is_dir():

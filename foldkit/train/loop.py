@@ -30,6 +30,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from foldkit.errors import InputError
+from foldkit.io.atomic import atomic_write_text
 from foldkit.model.alphafold import forward_fn, init_params
 from foldkit.model.global_config import GlobalConfig
 from foldkit.model.params import nested_to_flat, save_params
@@ -244,7 +246,24 @@ class Trainer:
 
     def export(self, state: TrainState) -> Path:
         """``params_<name>.npz`` (AlphaFold layout) + ``params_<name>.json`` (config sidecar)."""
-        path = self.run_dir / f"params_{self.config.name}.npz"
-        save_params(path, nested_to_flat(jax.tree.map(np.asarray, hk.data_structures.to_mutable_dict(state.params))))
-        path.with_suffix(".json").write_text(json.dumps(self.config.model_tree(), indent=1) + "\n")
-        return path
+        return write_params_with_sidecar(self.run_dir / f"params_{self.config.name}.npz", state.params, self.config)
+
+
+def write_params_with_sidecar(path: str | Path, params: Any, config: TrainConfig) -> Path:
+    """Parameters as an AlphaFold-layout npz plus the model config as a sidecar JSON next to it."""
+    path = Path(path)
+    save_params(path, nested_to_flat(jax.tree.map(np.asarray, hk.data_structures.to_mutable_dict(params))))
+    atomic_write_text(path.with_suffix(".json"), json.dumps(config.model_tree(), indent=1) + "\n")
+    return path
+
+
+def export_run(run_dir: str | Path, path: str | Path) -> tuple[Path, int]:
+    """Write the latest checkpoint of a run as ``path`` (npz) + sidecar JSON; returns (path, step)."""
+    run_dir = Path(run_dir)
+    config_path, checkpoint_path = run_dir / "config.json", run_dir / ckpt.CHECKPOINT_NAME
+    for needed in (config_path, checkpoint_path):
+        if not needed.is_file():
+            raise InputError(f"not a training run folder: {needed.name} is missing", path=str(run_dir))
+    config = TrainConfig.from_dict(json.loads(config_path.read_text()))
+    _, meta = ckpt.read_checkpoint(checkpoint_path)
+    return write_params_with_sidecar(path, ckpt.params_from_checkpoint(checkpoint_path), config), int(meta["step"])

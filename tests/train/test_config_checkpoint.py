@@ -83,3 +83,27 @@ def test_checkpoint_round_trip_is_exact_and_atomic(tmp_path):
     np.testing.assert_array_equal(nested["a/b"]["weights"], np.arange(6.0).reshape(2, 3))
     with pytest.raises(InputError, match="shape"):
         ckpt.restore_checkpoint(path, {**params, "c": {"scale": jnp.zeros(5)}}, template)
+
+
+def test_export_writes_params_and_sidecar_from_a_checkpoint(tmp_path):
+    """`foldkit train --out RUN --export P.npz` turns a checkpoint into a file `foldkit predict` loads."""
+    from foldkit.cli import main
+    from foldkit.model.alphafold import init_params
+    from foldkit.predict.models import resolve_models
+    from foldkit.train.checkpoint import save_checkpoint
+    from foldkit.train.config import load_config
+
+    config = load_config(REPO_ROOT / "foldkit" / "train" / "configs" / "tiny.json")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps(config.to_dict()))
+    params = init_params(config.alphafold_config(), seed=3)
+    save_checkpoint(run, params, {}, 7, {"seed": 0, "next_example_block": 7})
+    assert main(["train", "--out", str(run), "--export", str(tmp_path / "export" / "params_tiny.npz")]) == 0
+    choice = resolve_models(tmp_path / "export")[0]
+    assert choice.name == "tiny" and choice.config_source.endswith("params_tiny.json")
+    loaded = choice.load_params()
+    for module, values in params.items():
+        for name, value in values.items():
+            np.testing.assert_array_equal(np.asarray(loaded[module][name]), np.asarray(value))
+    assert main(["train", "--out", str(tmp_path / "missing"), "--export", str(tmp_path / "x.npz")]) == 2
