@@ -44,30 +44,22 @@ def _read_queries(path: Path):
     return queries
 
 
+def _search_overrides(args, max_hits_field: str) -> dict:
+    """The search settings given on the command line (``max_hits_field``: the engine's name for --max-hits)."""
+    given = {"iterations": args.iterations, "e_value": args.e_value, max_hits_field: args.max_hits}
+    return {name: value for name, value in given.items() if value is not None}
+
+
 def _jackhmmer_settings(args):
     from foldkit.msa.search import UNIREF90_SETTINGS
 
-    changes = {}
-    if args.iterations is not None:
-        changes["iterations"] = args.iterations
-    if args.e_value is not None:
-        changes["e_value"] = args.e_value
-    if args.max_hits is not None:
-        changes["max_sequences"] = args.max_hits
-    return dataclasses.replace(UNIREF90_SETTINGS, **changes)
+    return dataclasses.replace(UNIREF90_SETTINGS, **_search_overrides(args, "max_sequences"))
 
 
 def _mmseqs_settings(args):
     from foldkit.msa.mmseqs import MmseqsSettings
 
-    changes = {}
-    if args.iterations is not None:
-        changes["iterations"] = args.iterations
-    if args.e_value is not None:
-        changes["e_value"] = args.e_value
-    if args.max_hits is not None:
-        changes["max_seqs"] = args.max_hits
-    return dataclasses.replace(MmseqsSettings(), **changes)
+    return dataclasses.replace(MmseqsSettings(), **_search_overrides(args, "max_seqs"))
 
 
 def build_msas(queries, args):

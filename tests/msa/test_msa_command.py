@@ -29,3 +29,17 @@ def test_bad_database_is_one_line_error(search_case, tmp_path, capsys):
     assert main(["msa", str(query), "--db", str(bad), "-o", str(tmp_path / "x.a3m")]) == 2
     err = capsys.readouterr().err
     assert "bad.fasta" in err and "line 1" in err and "Traceback" not in err
+
+
+def test_command_line_overrides_reach_both_engines():
+    import argparse
+
+    from foldkit.commands import msa as msa_command
+
+    given = argparse.Namespace(iterations=3, e_value=1e-3, max_hits=50)
+    jackhmmer = msa_command._jackhmmer_settings(given)
+    mmseqs = msa_command._mmseqs_settings(given)
+    assert (jackhmmer.iterations, jackhmmer.e_value, jackhmmer.max_sequences) == (3, 1e-3, 50)
+    assert (mmseqs.iterations, mmseqs.e_value, mmseqs.max_seqs) == (3, 1e-3, 50)
+    defaults = msa_command._jackhmmer_settings(argparse.Namespace(iterations=None, e_value=None, max_hits=None))
+    assert (defaults.iterations, defaults.e_value, defaults.max_sequences) == (1, 1e-4, 10000)
