@@ -94,13 +94,8 @@ def _softmax_f32(logits: jnp.ndarray) -> jnp.ndarray:
     return jax.nn.softmax(logits.astype(jnp.float32), axis=-1)
 
 
-class Attention(hk.Module):
-    """Multi-head attention with optional sigmoid gating of the heads' outputs.
-
-    Parameters: ``query_w``/``key_w``/``value_w`` [c_in, H, d], ``gating_w``
-    [c_in, H, d] and ``gating_b`` [H, d], ``output_w`` [H, d, c_out],
-    ``output_b`` [c_out]; d = key_dim // H (key_dim defaults to c_in).
-    """
+class _HeadedAttention(hk.Module):
+    """Settings shared by :class:`Attention` and :class:`GlobalAttention`."""
 
     def __init__(self, num_head: int, output_dim: int, gating: bool = True, zero_init: bool = True,
                  key_dim: int | None = None, value_dim: int | None = None, name: str = "attention"):
@@ -111,6 +106,15 @@ class Attention(hk.Module):
         self.zero_init = zero_init
         self.key_dim = key_dim        # total over heads; None: query channels
         self.value_dim = value_dim    # total over heads; None: memory channels
+
+
+class Attention(_HeadedAttention):
+    """Multi-head attention with optional sigmoid gating of the heads' outputs.
+
+    Parameters: ``query_w``/``key_w``/``value_w`` [c_in, H, d], ``gating_w``
+    [c_in, H, d] and ``gating_b`` [H, d], ``output_w`` [H, d, c_out],
+    ``output_b`` [c_out]; d = key_dim // H (key_dim defaults to c_in).
+    """
 
     def __call__(self, q_data: jnp.ndarray, m_data: jnp.ndarray, bias: jnp.ndarray,
                  nonbatched_bias: jnp.ndarray | None = None) -> jnp.ndarray:
@@ -146,23 +150,13 @@ class Attention(hk.Module):
         return jnp.einsum("bqhc,hco->bqo", weighted, output_w) + output_b
 
 
-class GlobalAttention(hk.Module):
+class GlobalAttention(_HeadedAttention):
     """Attention with one averaged query per batch entry and a single shared key/value head.
 
     Parameters: ``query_w`` [c, H, d], ``key_w`` [c, d], ``value_w`` [c, d],
     ``gating_w`` [c, H, d], ``gating_b`` [H, d], ``output_w`` [H, d, c_out],
     ``output_b`` [c_out]; d = key_dim // H (key_dim defaults to c).
     """
-
-    def __init__(self, num_head: int, output_dim: int, gating: bool = True, zero_init: bool = True,
-                 key_dim: int | None = None, value_dim: int | None = None, name: str = "attention"):
-        super().__init__(name=name)
-        self.num_head = num_head
-        self.output_dim = output_dim
-        self.gating = gating
-        self.zero_init = zero_init
-        self.key_dim = key_dim        # total over heads; None: query channels
-        self.value_dim = value_dim    # total over heads; None: memory channels
 
     def __call__(self, q_data: jnp.ndarray, m_data: jnp.ndarray, q_mask: jnp.ndarray) -> jnp.ndarray:
         """q_data, m_data [B, Q, c]; q_mask [B, Q] (also masks the keys). Returns [B, Q, c_out]."""
