@@ -41,22 +41,27 @@ REFERENCE_NOTE = ("AlphaFold2 v2.3.2 reference on a 2-core machine, L=64, same s
 
 def random_params(seed: int = 0) -> dict:
     """Full-size parameters of MODEL_NAME as device arrays (no host copy kept):
-    N(0, 0.02) weights, zero biases and offsets, unit LayerNorm scales."""
-    import jax
+    N(0, 0.02) weights, zero biases and offsets, unit LayerNorm scales.
+
+    Drawn with numpy, one array at a time, so the process holds what a real
+    parameter file would (0.35 GiB), not the many small executables that
+    per-shape ``jax.random`` calls compile."""
     import jax.numpy as jnp
 
     from foldkit.model.params import flat_to_nested, packaged_spec
 
-    key = jax.random.PRNGKey(seed)
+    rng = np.random.default_rng(seed)
     flat = {}
-    for index, (name_key, shape) in enumerate(sorted(packaged_spec(MODEL_NAME).items())):
+    for name_key, shape in sorted(packaged_spec(MODEL_NAME).items()):
         name = name_key.split("//", 1)[1]
         if name == "scale":
-            flat[name_key] = jnp.ones(shape, jnp.float32)
+            values = np.ones(shape, np.float32)
         elif name in ("offset", "bias") or name.endswith("_b"):
-            flat[name_key] = jnp.zeros(shape, jnp.float32)
+            values = np.zeros(shape, np.float32)
         else:
-            flat[name_key] = 0.02 * jax.random.normal(jax.random.fold_in(key, index), shape, jnp.float32)
+            values = rng.standard_normal(shape, dtype=np.float32) * np.float32(0.02)
+        flat[name_key] = jnp.asarray(values)
+        del values
     return flat_to_nested(flat)
 
 
@@ -130,7 +135,8 @@ def run_worker(args) -> dict:
     import jax.numpy as jnp
 
     from foldkit.model import config as config_lib
-    from foldkit.model.runner import ModelRunner, RunnerConfig, _jitted_apply, pad_features
+    from foldkit.model.runner import (ModelRunner, RunnerConfig, _jitted_apply, pad_features,
+                                      release_freed_host_memory)
 
     chunk = None if args.chunk_size in (None, "none") else int(args.chunk_size)
     cfg = config_lib.preset(MODEL_NAME, {"model.num_recycle": args.recycles,
@@ -146,6 +152,7 @@ def run_worker(args) -> dict:
     start = time.perf_counter()
     compiled = apply.lower(runner.params, batch).compile()
     compile_seconds = time.perf_counter() - start
+    release_freed_host_memory()       # as ModelRunner does after compiling a length bucket
     rss_compiled = _rss_bytes()
     times = []
     with _RssSampler() as sampler:

@@ -10,6 +10,7 @@ confidence metrics. Memory knobs (``chunk_size``, ``bfloat16``) live in
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import functools
 import re
@@ -111,6 +112,20 @@ def crop_outputs(outputs: Mapping[str, Any], num_res: int) -> dict[str, np.ndarr
 
 # --------------------------------------------------------------------------- running
 
+def release_freed_host_memory() -> None:
+    """Hand heap memory freed by the XLA compiler back to the OS (glibc ``malloc_trim``).
+
+    Compiling the full network allocates several hundred MB of scratch that
+    glibc keeps mapped after it is freed; trimming once per new length bucket
+    keeps the resident size of long runs at what the computation needs.
+    A no-op where the C library has no ``malloc_trim`` (macOS, musl).
+    """
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 @functools.lru_cache(maxsize=16)
 def _jitted_apply(model: ModelConfig, global_config: GlobalConfig, return_recycles: bool):
     transformed = forward_fn(model, global_config, return_recycles=return_recycles)
@@ -125,6 +140,7 @@ class ModelRunner:
         self.runner = runner
         self.params = hk.data_structures.to_immutable_dict(jax.tree.map(jnp.asarray, dict(params)))
         self.last_timings: dict[str, float] = {}
+        self._compiled: set[tuple[int, bool]] = set()       # (padded length, return_recycles) seen
 
     def predict(self, features: Mapping[str, np.ndarray], return_recycles: bool = False) -> dict[str, np.ndarray]:
         """Numpy outputs with AlphaFold names plus ``confidence/*``, cropped to the true length."""
@@ -136,6 +152,9 @@ class ModelRunner:
         apply = _jitted_apply(self.config.model, self.runner.global_config(self.config.model), return_recycles)
         outputs = jax.block_until_ready(apply(self.params, batch))
         model_seconds = time.perf_counter() - start
+        if (padded, return_recycles) not in self._compiled:
+            self._compiled.add((padded, return_recycles))
+            release_freed_host_memory()
         result = crop_outputs(outputs, num_res)
         result = {k: v.astype(np.float32) if v.dtype == jnp.bfloat16 else v for k, v in result.items()}
         result.update(confidence_metrics(result))
