@@ -27,7 +27,7 @@ from foldkit.io.msa_files import Msa, format_a3m, merge_msas
 from foldkit.io.structure import to_pdb_string
 from foldkit.model.runner import RunnerConfig
 from foldkit.predict import outputs as out
-from foldkit.predict import records
+from foldkit.predict import records, saved_search
 from foldkit.predict.inputs import MsaSource, RecordInput
 from foldkit.predict.models import ModelChoice
 from foldkit.predict.recycling import CompiledIterations, run_with_recycling
@@ -121,11 +121,21 @@ class PredictionSession:
         return merge_msas([search_msa(query.id, query.sequence, database, progress=False)
                            for database in self._database])
 
-    def msa_for(self, record: RecordInput) -> Msa:
+    def msa_for(self, record: RecordInput, record_dir: Path | None = None) -> Msa:
+        """The record's MSA: given, searched (reusing a saved search of the same query and databases), or none."""
         if record.msa is not None:
             return record.msa
         if self.source.mode == "jackhmmer":
-            return self._search(record)
+            if record_dir is None:
+                return self._search(record)
+            key = saved_search.search_key(record.query.sequence, self.source.databases)
+            saved = saved_search.load(record_dir, key)
+            if saved is not None:
+                self.log(f"reusing the saved search {record_dir / saved_search.SEARCH_A3M}")
+                return saved
+            msa = self._search(record)
+            saved_search.save(record_dir, key, msa)
+            return msa
         return Msa.single_sequence(record.query.sequence, record.query.id)
 
     # ------------------------------------------------------------------ one record
@@ -140,7 +150,7 @@ class PredictionSession:
 
         log(f"MSA ({self.source.mode})")
         with timer.stage("msa"):
-            msa = self.msa_for(record)
+            msa = self.msa_for(record, record_dir)
             records.atomic_write_text(record_dir / "msa.a3m", format_a3m(msa))
         with timer.stage("features"):
             raw = make_raw_features(query.sequence, [msa], description=query.id)
