@@ -50,7 +50,7 @@ from foldkit.predict.models import ModelChoice, read_sidecar_config, sidecar_pat
 from foldkit.protein import Protein
 from foldkit.train.config import TrainConfig
 from foldkit.train.data import Chain, MsaStore, load_chains
-from foldkit.train.evaluate import ideal_helix
+from foldkit.train.evaluate import ideal_helix, predicted_protein
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = REPO_ROOT.parent / "shared"
@@ -193,22 +193,13 @@ def predict(runner: ModelRunner, model: LoadedModel, sequence: str, residue_inde
     features = process_features(raw, model.features, seed=0)
     outputs = runner.predict(features)
     plddt = np.asarray(outputs["confidence/plddt"], np.float32)                        # [L]
-    protein = Protein(aatype=np.asarray(features["aatype"][0], np.int32),
-                      atom_positions=np.asarray(outputs["structure_module/final_atom_positions"], np.float32),
-                      atom_mask=np.asarray(outputs["structure_module/final_atom_mask"], np.float32),
-                      residue_index=np.asarray(residue_index, np.int32), chain_id="A",
-                      b_factors=np.repeat(plddt[:, None], 37, axis=1))
+    protein = predicted_protein(features["aatype"][0], residue_index, outputs)
     return Prediction(protein, plddt, float(runner.last_timings["model_seconds"]), compiled)
 
 
 def helix_baseline(sequence_aatype: np.ndarray, residue_index: np.ndarray) -> Protein:
     """The ideal α-helix of a sequence (depends only on its length, residue types and numbers)."""
-    length = len(sequence_aatype)
-    shell = Chain(chain_id="helix", aatype=np.asarray(sequence_aatype, np.int8),
-                  residue_index=np.asarray(residue_index, np.int32), atom_columns=np.asarray([1]),
-                  positions=np.zeros((length, 1, 3), np.float32), mask=np.zeros((length, 1), np.uint8),
-                  full_atom=False, cluster_id=-1)
-    return ideal_helix(shell)
+    return ideal_helix(sequence_aatype, residue_index)
 
 
 def score_unit(set_name: str, name: str, target: str, category: str, prediction: Prediction, helix: Protein,

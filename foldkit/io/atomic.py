@@ -3,7 +3,7 @@
 A reader (or a resumed run) never sees half a file: the target either keeps its
 old content or holds the complete new one. Temporary files are named
 ``.<target name>.<random>.tmp`` so that a run killed mid-write leaves only
-hidden files that :func:`remove_stale_temporaries` can clean up. The final file
+hidden files that :func:`is_stale_temporary` recognises for clean-up. The final file
 gets the usual permissions (``0666`` minus the umask), not mkstemp's ``0600``.
 """
 
@@ -26,7 +26,7 @@ def current_umask() -> int:
 
 
 @contextlib.contextmanager
-def atomic_writer(path: str | os.PathLike, mode: str = "wb", *, make_parents: bool = False) -> Iterator[IO]:
+def atomic_writer(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     """Open a temporary file beside ``path``; on clean exit fsync it and rename it onto ``path``.
 
     ``mode`` is "wb" or "w" (text: UTF-8, "\\n" line ends). On any exception the
@@ -36,8 +36,6 @@ def atomic_writer(path: str | os.PathLike, mode: str = "wb", *, make_parents: bo
         raise ValueError(f"atomic_writer mode must be 'wb' or 'w', not {mode!r}")
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
-    if make_parents:
-        folder.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=folder)
     try:
         text_options = {"encoding": "utf-8", "newline": "\n"} if mode == "w" else {}

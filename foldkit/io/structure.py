@@ -25,8 +25,8 @@ from foldkit.io.casp_ts import to_ts_string
 from foldkit.io.line_index import index_lines
 from foldkit.io.mmcif_format import to_mmcif_string
 from foldkit.io.pdb_format import to_pdb_string
+from foldkit.io.atomic import atomic_write_text
 from foldkit.io.textfile import (
-    atomic_write_text,
     decode_text,
     display_name,
     read_input_bytes,

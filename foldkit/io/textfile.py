@@ -1,4 +1,4 @@
-"""Reading input files as text (plain, gzip or stdin) and writing outputs atomically.
+"""Reading input files as text (plain, gzip or stdin); atomic writing lives in :mod:`foldkit.io.atomic`.
 
 Every reader in ``foldkit.io`` goes through :func:`read_input_bytes` and
 :func:`decode_text` so that empty, binary and non-ASCII/UTF-8 inputs fail
@@ -15,7 +15,6 @@ import zlib
 from pathlib import Path
 
 from foldkit.errors import InputError
-from foldkit.io.atomic import atomic_write_text  # noqa: F401  (re-exported: writers import it from here)
 
 GZIP_MAGIC = b"\x1f\x8b"
 STDIN_NAME = "-"

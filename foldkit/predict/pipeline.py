@@ -125,18 +125,18 @@ class PredictionSession:
         """The record's MSA: given, searched (reusing a saved search of the same query and databases), or none."""
         if record.msa is not None:
             return record.msa
-        if self.source.mode == "jackhmmer":
-            if record_dir is None:
-                return self._search(record)
-            key = saved_search.search_key(record.query.sequence, self.source.databases)
-            saved = saved_search.load(record_dir, key)
-            if saved is not None:
-                self.log(f"reusing the saved search {record_dir / saved_search.SEARCH_A3M}")
-                return saved
-            msa = self._search(record)
-            saved_search.save(record_dir, key, msa)
-            return msa
-        return Msa.single_sequence(record.query.sequence, record.query.id)
+        if self.source.mode != "jackhmmer":
+            return Msa.single_sequence(record.query.sequence, record.query.id)
+        if record_dir is None:
+            return self._search(record)
+        key = saved_search.search_key(record.query.sequence, self.source.databases)
+        saved = saved_search.load(record_dir, key)
+        if saved is not None:
+            self.log(f"reusing the saved search {record_dir / saved_search.SEARCH_A3M}")
+            return saved
+        msa = self._search(record)
+        saved_search.save(record_dir, key, msa)
+        return msa
 
     # ------------------------------------------------------------------ one record
 

@@ -103,10 +103,15 @@ def restore_checkpoint(path: str | Path, params_template: Any, opt_state_templat
 
 def params_from_checkpoint(path: str | Path) -> dict[str, dict[str, np.ndarray]]:
     """Only the network parameters, as the haiku nested dict (module path -> name -> array)."""
-    arrays, _ = read_checkpoint(path)
+    return params_and_meta(path)[0]
+
+
+def params_and_meta(path: str | Path) -> tuple[dict[str, dict[str, np.ndarray]], dict]:
+    """The network parameters (haiku nested dict) and the metadata (step, data state) of one file read."""
+    arrays, meta = read_checkpoint(path)
     nested: dict[str, dict[str, np.ndarray]] = {}
     for key, value in arrays.items():
         if key.startswith("params//"):
             _, module, name = key.split("//")
             nested.setdefault(module, {})[name] = value
-    return nested
+    return nested, meta

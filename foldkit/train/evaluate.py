@@ -46,20 +46,21 @@ class ChainResult:
     helix_lddt_ca: float
 
 
-def ideal_helix(chain: Chain) -> Protein:
-    """CA-only ideal α-helix with the chain's residue types and numbers."""
-    k = np.arange(len(chain))
+def ideal_helix(aatype: np.ndarray, residue_index: np.ndarray) -> Protein:
+    """CA-only ideal α-helix with the given residue types [L] and numbers [L]."""
+    length = len(aatype)
+    k = np.arange(length)
     ca = np.stack([HELIX_RADIUS * np.cos(k * HELIX_TURN), HELIX_RADIUS * np.sin(k * HELIX_TURN),
                    HELIX_RISE * k], axis=-1)
-    positions = np.zeros((len(chain), 37, 3), np.float32)
-    mask = np.zeros((len(chain), 37), np.float32)
+    positions = np.zeros((length, 37, 3), np.float32)
+    mask = np.zeros((length, 37), np.float32)
     positions[:, 1], mask[:, 1] = ca, 1.0
-    return Protein(aatype=chain.aatype.astype(np.int32), atom_positions=positions, atom_mask=mask,
-                   residue_index=chain.residue_index.astype(np.int32), chain_id="A")
+    return Protein(aatype=np.asarray(aatype, np.int32), atom_positions=positions, atom_mask=mask,
+                   residue_index=np.asarray(residue_index, np.int32), chain_id="A")
 
 
-def load_run(run_dir: str | Path) -> tuple[TrainConfig, dict]:
-    """(config, haiku params) of a run folder (its checkpoint)."""
+def load_run(run_dir: str | Path) -> tuple[TrainConfig, dict, int]:
+    """(config, haiku params, step) of a run folder (its latest checkpoint)."""
     run_dir = Path(run_dir)
     config_path, checkpoint_path = run_dir / "config.json", run_dir / ckpt.CHECKPOINT_NAME
     for path in (config_path, checkpoint_path):
@@ -69,7 +70,8 @@ def load_run(run_dir: str | Path) -> tuple[TrainConfig, dict]:
         config = TrainConfig.from_dict(json.loads(config_path.read_text()))
     except (ValueError, KeyError, TypeError) as exc:
         raise InputError(f"invalid run config ({exc})", path=str(config_path)) from None
-    return config, ckpt.params_from_checkpoint(checkpoint_path)
+    params, meta = ckpt.params_and_meta(checkpoint_path)
+    return config, params, int(meta["step"])
 
 
 def chain_features(chain: Chain, msas: MsaStore, config: TrainConfig) -> dict[str, np.ndarray]:
@@ -80,12 +82,13 @@ def chain_features(chain: Chain, msas: MsaStore, config: TrainConfig) -> dict[st
     return process_features(raw, features, seed=0)
 
 
-def predicted_protein(chain: Chain, outputs: dict) -> Protein:
+def predicted_protein(aatype: np.ndarray, residue_index: np.ndarray, outputs: dict) -> Protein:
+    """The predicted structure with residue types [L] and numbers [L]; pLDDT in the B-factors."""
     positions = np.asarray(outputs["structure_module/final_atom_positions"], np.float32)
     mask = np.asarray(outputs["structure_module/final_atom_mask"], np.float32)
     plddt = np.asarray(outputs["confidence/plddt"], np.float32)
-    return Protein(aatype=chain.aatype.astype(np.int32), atom_positions=positions, atom_mask=mask,
-                   residue_index=chain.residue_index.astype(np.int32), chain_id="A",
+    return Protein(aatype=np.asarray(aatype, np.int32), atom_positions=positions, atom_mask=mask,
+                   residue_index=np.asarray(residue_index, np.int32), chain_id="A",
                    b_factors=np.repeat(plddt[:, None], 37, axis=1))
 
 
@@ -97,8 +100,8 @@ def evaluate_chains(config: TrainConfig, params: dict, chains: Iterable[Chain], 
     for chain in chains:
         outputs = model.predict(chain_features(chain, msas, config))
         native = chain.to_protein()
-        scores = score_structures(predicted_protein(chain, outputs), native)
-        helix = score_structures(ideal_helix(chain), native)
+        scores = score_structures(predicted_protein(chain.aatype, chain.residue_index, outputs), native)
+        helix = score_structures(ideal_helix(chain.aatype, chain.residue_index), native)
         results.append(ChainResult(chain.chain_id, len(chain), scores.gdt_ts, scores.tm_score, scores.lddt_ca,
                                    float(np.mean(outputs["confidence/plddt"])), helix.gdt_ts, helix.tm_score,
                                    helix.lddt_ca))
@@ -122,7 +125,7 @@ def summarize(results: list[ChainResult]) -> dict:
 def evaluate_run(run_dir: str | Path, data_dir: str | Path, split: str = "test", limit: int | None = None,
                  max_length: int | None = None) -> tuple[list[ChainResult], dict]:
     """Predict and score ``split`` with a run's latest parameters; writes ``eval_<split>.jsonl``."""
-    config, params = load_run(run_dir)
+    config, params, _ = load_run(run_dir)
     chains = load_chains(data_dir, split, limit=limit, max_length=max_length)
     results = evaluate_chains(config, params, chains, MsaStore(data_dir, config.data.use_msa))
     out = Path(run_dir) / f"eval_{split}.jsonl"

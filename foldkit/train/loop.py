@@ -30,7 +30,6 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from foldkit.errors import InputError
 from foldkit.io.atomic import atomic_write_text
 from foldkit.model.alphafold import forward_fn, init_params
 from foldkit.model.global_config import GlobalConfig
@@ -38,6 +37,7 @@ from foldkit.model.params import nested_to_flat, save_params
 from foldkit.train import checkpoint as ckpt
 from foldkit.train.config import ScheduleConfig, TrainConfig
 from foldkit.train.data import MODEL_FEATURES, MsaStore, TrainData, load_chains, recycle_count
+from foldkit.train.evaluate import load_run
 from foldkit.train.ground_truth import ground_truth
 from foldkit.train.losses import active_terms, example_losses, total_loss
 
@@ -259,11 +259,5 @@ def write_params_with_sidecar(path: str | Path, params: Any, config: TrainConfig
 
 def export_run(run_dir: str | Path, path: str | Path) -> tuple[Path, int]:
     """Write the latest checkpoint of a run as ``path`` (npz) + sidecar JSON; returns (path, step)."""
-    run_dir = Path(run_dir)
-    config_path, checkpoint_path = run_dir / "config.json", run_dir / ckpt.CHECKPOINT_NAME
-    for needed in (config_path, checkpoint_path):
-        if not needed.is_file():
-            raise InputError(f"not a training run folder: {needed.name} is missing", path=str(run_dir))
-    config = TrainConfig.from_dict(json.loads(config_path.read_text()))
-    _, meta = ckpt.read_checkpoint(checkpoint_path)
-    return write_params_with_sidecar(path, ckpt.params_from_checkpoint(checkpoint_path), config), int(meta["step"])
+    config, params, step = load_run(run_dir)
+    return write_params_with_sidecar(path, params, config), step

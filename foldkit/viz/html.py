@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from foldkit.errors import InputError
-from foldkit.io.textfile import atomic_write_text
+from foldkit.io.atomic import atomic_write_text
 from foldkit.viz.scene import Scene, scene_commands
 
 CDN_URL = "https://cdn.jsdelivr.net/npm/3dmol@2.5.5/build/3Dmol-min.js"
