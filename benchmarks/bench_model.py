@@ -161,6 +161,8 @@ def run_worker(args) -> dict:
             outputs = jax.block_until_ready(compiled(runner.params, batch))
             times.append(time.perf_counter() - start)
     plddt_logits = np.asarray(outputs["predicted_lddt/logits"])
+    device = jax.devices()[0]
+    device_stats = (device.memory_stats() or {}) if device.platform != "cpu" else {}
     return {
         "length": args.length, "chunk_size": chunk, "bfloat16": args.bfloat16, "msa": args.msa,
         "extra": args.extra, "templates": args.templates, "recycles": args.recycles,
@@ -169,7 +171,11 @@ def run_worker(args) -> dict:
         "rss_run_peak_gib": sampler.peak / 2 ** 30,
         "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 2 ** 30,
         "finite_outputs": bool(np.all(np.isfinite(plddt_logits))),
-        "jax": jax.__version__, "backend": jax.default_backend(),
+        "jax": jax.__version__, "backend": jax.default_backend(), "device": device.device_kind,
+        # accelerator memory: peak of the allocator over the process (parameters, compiled
+        # scratch and activations); absent on CPU
+        **({"device_peak_gib": device_stats["peak_bytes_in_use"] / 2 ** 30}
+           if "peak_bytes_in_use" in device_stats else {}),
     }
 
 
@@ -203,7 +209,7 @@ def run_configuration(args, length: int, chunk: str, log) -> dict:
     result = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT)
     if result.returncode != 0:
         tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
-        record = {"length": length, "chunk_size": None if chunk == "none" else int(chunk),
+        record = {"length": length, "chunk_size": None if chunk == "none" else int(chunk), "bfloat16": args.bfloat16,
                   "error": " | ".join(tail), "wall_s": time.perf_counter() - start}
     else:
         record = json.loads(result.stdout.strip().splitlines()[-1])
@@ -213,6 +219,8 @@ def run_configuration(args, length: int, chunk: str, log) -> dict:
 
 
 def format_table(records: list[dict]) -> str:
+    if any("device_peak_gib" in r for r in records):
+        return format_accelerator_table(records)
     lines = ["| L | chunk | compile (s) | s / prediction | peak RSS (GiB) | RSS during prediction (GiB) "
              "| RSS before compile (GiB) |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
@@ -223,6 +231,21 @@ def format_table(records: list[dict]) -> str:
             continue
         lines.append(f"| {r['length']} | {chunk} | {r['compile_s']:.0f} | {r['predict_s_min']:.1f} | "
                      f"{r['peak_rss_gib']:.2f} | {r['rss_run_peak_gib']:.2f} | {r['rss_ready_gib']:.2f} |")
+    return "\n".join(lines)
+
+
+def format_accelerator_table(records: list[dict]) -> str:
+    """Table of accelerator runs: precision, compile, seconds per prediction, device memory peak."""
+    lines = ["| device | L | precision | chunk | compile (s) | s / prediction | device memory peak (GiB) |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in records:
+        chunk = "off" if r.get("chunk_size") is None else str(r["chunk_size"])
+        precision = "bf16" if r.get("bfloat16") else "fp32"
+        if "error" in r:
+            lines.append(f"| | {r['length']} | {precision} | {chunk} | failed: {r['error'][:80]} | | |")
+            continue
+        lines.append(f"| {r.get('device', '')} | {r['length']} | {precision} | {chunk} | {r['compile_s']:.1f} | "
+                     f"{r['predict_s_min']:.3f} | {r.get('device_peak_gib', float('nan')):.2f} |")
     return "\n".join(lines)
 
 

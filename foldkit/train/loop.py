@@ -156,6 +156,8 @@ class Trainer:
         self.data = TrainData(chains, msas or MsaStore(data_dir, d.use_msa), d, config.crop_size,
                               config.num_recycle, config.seed, config.loss.fape_clamp_fraction)
         self.optimizer, self.schedule = make_optimizer(config)
+        self._pool = None          # one background thread that builds the next batch
+        self._prefetched = None    # (micro_step, future of its batch)
 
     # ------------------------------------------------------------------ state
 
@@ -181,9 +183,22 @@ class Trainer:
     def _step_fn(self, num_recycle: int) -> Callable:
         return compiled_step(step_key(self.config), num_recycle)
 
+    def _batch(self, micro_step: int) -> dict[str, np.ndarray]:
+        """Examples of ``micro_step``; the next micro-step's batch is built in a thread meanwhile."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        size = self.config.batch_size
+        pending = self._prefetched
+        batch = pending[1].result() if pending and pending[0] == micro_step else self.data.batch(
+            micro_step * size, size)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="foldkit-batches")
+        self._prefetched = (micro_step + 1, self._pool.submit(self.data.batch, (micro_step + 1) * size, size))
+        return batch
+
     def micro_step(self, state: TrainState) -> tuple[TrainState, dict[str, float]]:
         c = self.config
-        batch = self.data.batch(state.micro_step * c.batch_size, c.batch_size)
+        batch = self._batch(state.micro_step)
         num_recycle = recycle_count(c.seed, state.micro_step, c.num_recycle) if c.sample_recycles else c.num_recycle
         params, opt_state, value, terms, grad_norm = self._step_fn(num_recycle)(
             state.params, state.opt_state, jax.tree.map(jnp.asarray, batch))
@@ -237,6 +252,9 @@ class Trainer:
         finally:
             if bar is not None:
                 bar.close()
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool, self._prefetched = None, None
         if last_save != state.step:
             self.save(state)
         log.plot()

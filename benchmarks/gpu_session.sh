@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Everything a lent GPU session runs, in one go (benchmarks/RESULTS.md "GPU").
+#
+#   bash benchmarks/gpu_session.sh OUT_DIR [TRAIN_SECONDS] [BENCH_SECONDS]
+#
+# Expects, in the repository root: .whl/ (dm-haiku and jmp wheels, the packages
+# the GPU image lacks), .devdata/ (a training data folder in the layout of
+# ../shared/train and a copy of ../shared/reference/af2 as .devdata/af2).
+# Runs, in this order, each under its own time limit so that one failure does
+# not cost the others:
+#   1. foldkit-mini training (foldkit/train/configs/mini_gpu.json) for
+#      TRAIN_SECONDS; the run folder is OUT_DIR/mini_gpu (checkpoint every 200
+#      steps, so a stop at the limit keeps the last one);
+#   2. the golden cases (modules, whole model) on the GPU in float32;
+#   3. bench_model.py: full-size model_1_ptm at L=64/256/384, fp32 and bf16.
+set -u
+out=${1:?usage: gpu_session.sh OUT_DIR [TRAIN_SECONDS] [BENCH_SECONDS]}
+train_seconds=${2:-300}
+bench_seconds=${3:-160}
+mkdir -p "$out"
+exec > >(tee -a "$out/device.log") 2>&1
+
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
+    || exit 1
+export PYTHONPATH="$PWD:/tmp/site" PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false
+python3 -c "import jax, haiku; print('jax', jax.__version__, 'haiku', haiku.__version__, jax.devices())"
+
+echo "== training foldkit-mini for ${train_seconds} s"
+timeout "$train_seconds" python3 -c "import sys; from foldkit.cli import main; sys.exit(main(sys.argv[1:]))" \
+    train --config foldkit/train/configs/mini_gpu.json --data .devdata --out "$out/mini_gpu" \
+    > "$out/train_progress.txt" 2>&1
+echo "training exit $?; last metrics:"; tail -n 1 "$out/mini_gpu/metrics.jsonl"
+
+echo "== golden cases on $(python3 -c 'import jax; print(jax.devices()[0].device_kind)')"
+for kind in modules model; do
+  timeout 90 python3 -m foldkit.testing.golden .devdata/af2 --only $kind > /tmp/golden_$kind.txt 2>&1
+  rc=$?
+  grep -E "FAIL|^golden" /tmp/golden_$kind.txt
+  if [ $rc -ne 0 ]; then   # TF32 matrix products are the GPU default for float32: try full precision
+    echo "golden $kind failed (exit $rc); again with JAX_DEFAULT_MATMUL_PRECISION=highest"
+    JAX_DEFAULT_MATMUL_PRECISION=highest timeout 90 python3 -m foldkit.testing.golden .devdata/af2 --only $kind \
+        > /tmp/golden_${kind}_highest.txt 2>&1
+    grep -E "FAIL|^golden" /tmp/golden_${kind}_highest.txt
+  fi
+done
+
+echo "== bench_model (${bench_seconds} s)"
+timeout "$bench_seconds" bash -c "
+  python3 benchmarks/bench_model.py --lengths 64 256 --chunk-sizes none --repeats 2 --log '$out/bench.jsonl'
+  python3 benchmarks/bench_model.py --lengths 64 256 --chunk-sizes none --repeats 2 --bfloat16 --log '$out/bench.jsonl'
+  python3 benchmarks/bench_model.py --lengths 384 --chunk-sizes none --repeats 2 --log '$out/bench.jsonl'
+  python3 benchmarks/bench_model.py --lengths 384 --chunk-sizes none --repeats 2 --bfloat16 --log '$out/bench.jsonl'
+"
+rm -f "$out/mini_gpu/run.json"   # keep the files that come back under 8
+echo "== done"
