@@ -12,11 +12,11 @@
 #      TRAIN_SECONDS; the run folder is OUT_DIR/mini_gpu (checkpoint every 200
 #      steps, so a stop at the limit keeps the last one);
 #   2. the golden cases (modules, whole model) on the GPU in float32;
-#   3. bench_model.py: full-size model_1_ptm at L=64/256/384, fp32 and bf16.
+#   3. bench_model.py: full-size model_1_ptm at L=256/64/384, fp32 and bf16 (in that order).
 set -u
 out=${1:?usage: gpu_session.sh OUT_DIR [TRAIN_SECONDS] [BENCH_SECONDS]}
 train_seconds=${2:-300}
-bench_seconds=${3:-160}
+bench_seconds=${3:-180}
 mkdir -p "$out"
 exec > >(tee -a "$out/device.log") 2>&1
 
@@ -47,10 +47,11 @@ done
 
 echo "== bench_model (${bench_seconds} s)"
 timeout "$bench_seconds" bash -c "
-  python3 benchmarks/bench_model.py --lengths 64 256 --chunk-sizes none --repeats 2 --log '$out/bench.jsonl'
-  python3 benchmarks/bench_model.py --lengths 64 256 --chunk-sizes none --repeats 2 --bfloat16 --log '$out/bench.jsonl'
-  python3 benchmarks/bench_model.py --lengths 384 --chunk-sizes none --repeats 2 --log '$out/bench.jsonl'
-  python3 benchmarks/bench_model.py --lengths 384 --chunk-sizes none --repeats 2 --bfloat16 --log '$out/bench.jsonl'
+  for length in 256 64 384; do
+    python3 benchmarks/bench_model.py --lengths \$length --chunk-sizes none --repeats 2 --log '$out/bench.jsonl'
+    python3 benchmarks/bench_model.py --lengths \$length --chunk-sizes none --repeats 2 --bfloat16 \
+        --log '$out/bench.jsonl'
+  done
 "
 rm -f "$out/mini_gpu/run.json"   # keep the files that come back under 8
 echo "== done"
