@@ -26,6 +26,7 @@ from typing import Any, Mapping
 import haiku as hk
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from foldkit.model.heads_config import (
     DistogramConfig,
@@ -50,13 +51,17 @@ def _final_init(global_config: Any) -> str:
 
 
 def distogram_bin_edges(config: DistogramConfig) -> jnp.ndarray:
-    """The ``num_bins - 1`` distogram bin edges in Å, evenly spaced.  # [num_bins - 1]"""
-    return jnp.linspace(config.first_break, config.last_break, config.num_bins - 1)
+    """The ``num_bins - 1`` distogram bin edges in Å, evenly spaced.  # [num_bins - 1]
+
+    Constants computed on the host (float64, rounded to float32), so every
+    backend returns the same values (a GPU's own linspace differs in the last bit).
+    """
+    return jnp.asarray(np.linspace(config.first_break, config.last_break, config.num_bins - 1), jnp.float32)
 
 
 def aligned_error_breaks(config: PredictedAlignedErrorConfig) -> jnp.ndarray:
-    """The ``num_bins - 1`` predicted-aligned-error breaks in Å over [0, max_error_bin]."""
-    return jnp.linspace(0.0, config.max_error_bin, config.num_bins - 1)
+    """The ``num_bins - 1`` predicted-aligned-error breaks in Å over [0, max_error_bin] (host constants)."""
+    return jnp.asarray(np.linspace(0.0, config.max_error_bin, config.num_bins - 1), jnp.float32)
 
 
 class DistogramHead(hk.Module):

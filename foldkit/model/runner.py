@@ -11,6 +11,7 @@ confidence metrics. Memory knobs (``chunk_size``, ``bfloat16``) live in
 from __future__ import annotations
 
 import ctypes
+import contextlib
 import dataclasses
 import functools
 import re
@@ -53,17 +54,26 @@ class RunnerConfig:
     bfloat16: compute the Evoformer stacks in bfloat16 (LayerNorm, softmax and the
         structure module stay float32).
     buckets: residue counts to pad to; a length above the largest bucket runs unpadded.
+    matmul_precision: XLA precision of float32 matrix products (None: the backend's
+        default, which is TF32 on NVIDIA Ampere and newer GPUs; ``"highest"``: full
+        float32, what the golden cases need on a GPU; no effect on CPU).
     """
 
     chunk_size: int | None = None
     bfloat16: bool = False
     buckets: tuple[int, ...] = DEFAULT_BUCKETS
+    matmul_precision: str | None = None
 
     def bucket_for(self, num_res: int) -> int:
         return next((b for b in sorted(self.buckets) if b >= num_res), num_res)
 
     def global_config(self, model: ModelConfig) -> GlobalConfig:
         return dataclasses.replace(model.global_config, chunk_size=self.chunk_size, bfloat16=self.bfloat16)
+
+
+def matmul_precision_scope(precision: str | None):
+    """Context in which jax traces and lowers with ``precision`` (None: leave the default)."""
+    return contextlib.nullcontext() if precision is None else jax.default_matmul_precision(precision)
 
 
 # --------------------------------------------------------------------------- padding
@@ -150,7 +160,8 @@ class ModelRunner:
         padded = self.runner.bucket_for(num_res)
         batch = {k: jnp.asarray(v) for k, v in pad_features(features, num_res, padded).items()}
         apply = _jitted_apply(self.config.model, self.runner.global_config(self.config.model), return_recycles)
-        outputs = jax.block_until_ready(apply(self.params, batch))
+        with matmul_precision_scope(self.runner.matmul_precision):
+            outputs = jax.block_until_ready(apply(self.params, batch))
         model_seconds = time.perf_counter() - start
         if (padded, return_recycles) not in self._compiled:
             self._compiled.add((padded, return_recycles))

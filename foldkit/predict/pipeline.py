@@ -49,6 +49,7 @@ class PredictSettings:
     num_seeds: int = 1                           # --num-seeds
     chunk_size: int | None = None                # --chunk-size
     bfloat16: bool = False                       # --bf16
+    matmul_precision: str | None = None          # --matmul-precision (None: the backend's default)
     overwrite: bool = False                      # --overwrite
 
     @property
@@ -63,7 +64,8 @@ class PredictSettings:
         return {"models": [m.name for m in models], "seeds": self.seeds,
                 "num_recycle": {m.name: self.num_recycle_for(m) for m in models},
                 "recycle_early_stop_tolerance": self.recycle_early_stop_tolerance,
-                "bfloat16": self.bfloat16, "msa_mode": msa_mode}
+                "bfloat16": self.bfloat16, "msa_mode": msa_mode,
+                **({"matmul_precision": self.matmul_precision} if self.matmul_precision else {})}
 
 
 class Timer:
@@ -100,7 +102,8 @@ class PredictionSession:
         self.settings = settings
         self.source = source
         self.log = log
-        self.compiled = CompiledIterations(RunnerConfig(chunk_size=settings.chunk_size, bfloat16=settings.bfloat16))
+        self.compiled = CompiledIterations(RunnerConfig(chunk_size=settings.chunk_size, bfloat16=settings.bfloat16,
+                                                      matmul_precision=settings.matmul_precision))
         self._params: dict[str, object] = {}
         self._database = None
 

@@ -34,7 +34,7 @@ from foldkit.model.alphafold import AlphaFoldIteration, feature_shapes, initial_
 from foldkit.model.config import AlphaFoldConfig, ModelConfig
 from foldkit.model.confidence import confidence_metrics
 from foldkit.model.global_config import GlobalConfig
-from foldkit.model.runner import RunnerConfig, crop_outputs, pad_features
+from foldkit.model.runner import RunnerConfig, crop_outputs, matmul_precision_scope, pad_features
 
 CA_INDEX = 1  # atom37 index of C-alpha
 
@@ -83,12 +83,13 @@ def _shape_tree(key: tuple) -> dict:
 
 
 @functools.lru_cache(maxsize=8)
-def _compiled_step(model: ModelConfig, global_config: GlobalConfig, params_key: tuple, batch_key: tuple,
-                   prev_key: tuple):
+def _compiled_step(model: ModelConfig, global_config: GlobalConfig, matmul_precision: str | None,
+                   params_key: tuple, batch_key: tuple, prev_key: tuple):
     """One iteration compiled ahead of time for these shapes (cached per process, as the runner's jit)."""
-    lowered = jax.jit(_step_fn(model, global_config)).lower(
-        _shape_tree(params_key), _shape_tree(batch_key), _shape_tree(prev_key))
-    return lowered.compile()
+    with matmul_precision_scope(matmul_precision):
+        lowered = jax.jit(_step_fn(model, global_config)).lower(
+            _shape_tree(params_key), _shape_tree(batch_key), _shape_tree(prev_key))
+        return lowered.compile()
 
 
 @dataclasses.dataclass
@@ -109,8 +110,8 @@ class CompiledIterations:
         global_config = self.runner.global_config(model)
         misses = _compiled_step.cache_info().misses
         start = time.perf_counter()
-        step = _compiled_step(model, global_config, _shape_key(dict(params)), _shape_key(dict(batch)),
-                              _shape_key(dict(prev)))
+        step = _compiled_step(model, global_config, self.runner.matmul_precision, _shape_key(dict(params)),
+                              _shape_key(dict(batch)), _shape_key(dict(prev)))
         if _compiled_step.cache_info().misses == misses:
             return step, 0.0
         self.compiled_count += 1

@@ -259,11 +259,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=KINDS, help="run only one kind of case")
     parser.add_argument("--chunk-size", type=int, default=None,
                         help="chunk attention/triangle ops over rows of this size (default: off)")
+    parser.add_argument("--matmul-precision", choices=("default", "high", "highest"), default="highest",
+                        help="float32 matrix products on GPU/TPU (default: highest, full float32, as the reference "
+                             "tolerances assume; 'default' shows what TF32 does)")
     args = parser.parse_args(argv)
     if not args.directory.is_dir():
         print(f"golden: {args.directory} is not a directory", file=sys.stderr)
         return 2
-    _, failed = run_all(args.directory, args.only, args.chunk_size)
+    from foldkit.model.runner import matmul_precision_scope
+
+    with matmul_precision_scope(None if args.matmul_precision == "default" else args.matmul_precision):
+        _, failed = run_all(args.directory, args.only, args.chunk_size)
     return 1 if failed else 0
 
 

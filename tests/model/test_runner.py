@@ -52,3 +52,29 @@ def test_bfloat16_close_to_float32(tiny_model_3):
     # a second call of the same runner reuses the compiled function
     again = runner32.predict(features)
     np.testing.assert_array_equal(again["confidence/plddt"], full["confidence/plddt"])
+
+
+def test_matmul_precision_setting_reaches_the_trace(tiny_model_3, monkeypatch):
+    """RunnerConfig.matmul_precision is the jax setting while the network is traced (full float32
+    on CPU either way, so the outputs are identical)."""
+    import jax
+
+    from foldkit.model import runner as runner_lib
+
+    seen = []
+    original = runner_lib._jitted_apply
+
+    def spying_jitted_apply(*args):
+        apply = original(*args)
+
+        def call(params, batch):
+            seen.append(jax.config.jax_default_matmul_precision)
+            return apply(params, batch)
+        return call
+
+    monkeypatch.setattr(runner_lib, "_jitted_apply", spying_jitted_apply)
+    cfg, params, features = tiny_model_3
+    default = ModelRunner(cfg, params, RunnerConfig()).predict(features)
+    highest = ModelRunner(cfg, params, RunnerConfig(matmul_precision="highest")).predict(features)
+    assert seen == [None, "highest"]
+    np.testing.assert_array_equal(default["confidence/plddt"], highest["confidence/plddt"])

@@ -220,7 +220,8 @@ def test_pngs_msa_features(run):
 
 def test_same_seed_gives_identical_coordinates_and_rerun_resumes(run, capsys):
     tmp, out = run
-    assert _predict(tmp, tmp / "again") == 0
+    # full-float32 matrix products change nothing on the CPU (they only matter where TF32 is the default)
+    assert _predict(tmp, tmp / "again", "--matmul-precision", "highest") == 0
     for folder in FOLDERS.values():
         for name in PREDICTIONS:
             first = read_structure(out / folder / f"{name}.pdb").atom_positions
