@@ -4,7 +4,7 @@
 ``fn(*args)`` for functions that act independently on each index of the batch
 axis (attention rows, triangle rows, per-position MLPs), but only
 ``chunk_size`` indices at a time. Full chunks run under ``hk.scan`` (one traced
-body, parameters shared across chunks, ``init`` works); the remainder is one
+body, parameters shared across chunks, ``init`` works), each writing its rows into one output buffer; the remainder is one
 extra call. Outputs are concatenated along axis 0.
 """
 
@@ -38,23 +38,28 @@ def chunked_apply(fn: Callable[..., Any], args: Sequence[Any], in_axes: Sequence
 
     num_full = batch // chunk_size
     remainder = batch - num_full * chunk_size
-    pieces = []
-    if num_full:
-        # scan over chunk start offsets and slice inside the body: no transposed
-        # or reshaped copy of the inputs is made
-        starts = jnp.arange(num_full, dtype=jnp.int32) * chunk_size
 
-        def body(carry, start):
-            sliced = [jax.lax.dynamic_slice_in_dim(a, start, chunk_size, axis=ax) if ax is not None else None
-                      for a, ax in zip(args, in_axes)]
-            return carry, call(sliced)
+    def chunk_at(start, size):
+        return call([jax.lax.dynamic_slice_in_dim(a, start, size, axis=ax) if ax is not None else None
+                     for a, ax in zip(args, in_axes)])
 
-        _, ys = hk.scan(body, None, starts)
-        pieces.append(jax.tree.map(lambda y: y.reshape((num_full * chunk_size,) + y.shape[2:]), ys))
+    # The first chunk runs on its own (it fixes the output shapes and, under init, creates the
+    # parameters); the others write their rows into the output buffer carried through hk.scan,
+    # updated in place: no stacked [chunks, chunk_size, ...] copy of the output is made.
+    first = chunk_at(0, chunk_size)
+    output = jax.tree.map(
+        lambda y: jax.lax.dynamic_update_slice_in_dim(jnp.zeros((batch,) + y.shape[1:], y.dtype), y, 0, axis=0),
+        first)
+    if num_full > 1:
+        starts = jnp.arange(1, num_full, dtype=jnp.int32) * chunk_size
+
+        def body(out, start):
+            rows = chunk_at(start, chunk_size)
+            return jax.tree.map(lambda o, y: jax.lax.dynamic_update_slice_in_dim(o, y, start, axis=0), out, rows), None
+
+        output, _ = hk.scan(body, output, starts)
     if remainder:
-        tail = [jax.lax.slice_in_dim(a, num_full * chunk_size, batch, axis=ax) if ax is not None else None
-                for a, ax in zip(args, in_axes)]
-        pieces.append(call(tail))
-    if len(pieces) == 1:
-        return pieces[0]
-    return jax.tree.map(lambda *parts: jnp.concatenate(parts, axis=0), *pieces)
+        tail = chunk_at(num_full * chunk_size, remainder)
+        output = jax.tree.map(lambda o, y: jax.lax.dynamic_update_slice_in_dim(o, y, num_full * chunk_size, axis=0),
+                              output, tail)
+    return output

@@ -15,6 +15,8 @@ __layer_stack_no_state/..., output_layer_norm}`` and
 
 from __future__ import annotations
 
+import dataclasses
+
 import haiku as hk
 import jax
 import jax.numpy as jnp
@@ -139,12 +141,30 @@ class SingleTemplateEmbedding(hk.Module):
         return act, dgram
 
 
+@dataclasses.dataclass(frozen=True)
+class _AttentionWeights:
+    """Parameters of the template point-wise attention, in the compute dtype."""
+
+    query_w: jnp.ndarray    # [c_z, H, d_k]
+    key_w: jnp.ndarray      # [c_t, H, d_k]
+    value_w: jnp.ndarray    # [c_t, H, d_v]
+    output_w: jnp.ndarray   # [H, d_v, c_z]
+    output_b: jnp.ndarray   # [c_z]
+
+
 class TemplatePointwiseAttention(hk.Module):
     """Each pair entry attends over the templates' embeddings at that entry (no gating).
 
     Parameters (official names): ``query_w`` [c_z, H, key_dim/H], ``key_w``
     [c_t, H, key_dim/H], ``value_w`` [c_t, H, value_dim/H], ``output_w``
     [H, value_dim/H, c_z], ``output_b`` [c_z].
+
+    The softmax over templates is computed as a stream (running maximum, sum
+    and weighted values, one template at a time), so the embeddings of all
+    templates never need to exist at once: :meth:`start`, then
+    :func:`accumulate_template` per template, then :meth:`finish`. The same
+    numbers as a softmax over the stacked templates, up to float rounding;
+    ``__call__`` does all three for stacked templates.
     """
 
     def __init__(self, config: TemplateAttentionConfig, global_config: GlobalConfig, name: str = "attention"):
@@ -152,39 +172,69 @@ class TemplatePointwiseAttention(hk.Module):
         self.config = config
         self.global_config = global_config
 
-    def __call__(self, query: jnp.ndarray, templates: jnp.ndarray, template_mask: jnp.ndarray) -> jnp.ndarray:
-        """query [L, L, c_z], templates [T, L, L, c_t], template_mask [T] -> [L, L, c_z]."""
+    def weights(self, c_z: int, c_t: int, dtype) -> _AttentionWeights:
         if self.config.gating:
             raise ValueError("gated template attention is not part of the AlphaFold2 monomer models")
         cfg = self.config
         num_head = cfg.num_head
         key_dim, value_dim = cfg.key_dim // num_head, cfg.value_dim // num_head
-        c_z, c_t = query.shape[-1], templates.shape[-1]
-        dtype = query.dtype
         glorot = hk.initializers.VarianceScaling(1.0, "fan_avg", "uniform")
 
         def param(name, shape, init):
             return hk.get_parameter(name, shape, jnp.float32, init=init).astype(dtype)
 
-        query_w = param("query_w", (c_z, num_head, key_dim), glorot)
-        key_w = param("key_w", (c_t, num_head, key_dim), glorot)
-        value_w = param("value_w", (c_t, num_head, value_dim), glorot)
-        output_w = param("output_w", (num_head, value_dim, c_z),
-                         hk.initializers.Constant(0.0) if self.global_config.zero_init else glorot)
-        output_b = param("output_b", (c_z,), hk.initializers.Constant(0.0))
-        bias = TEMPLATE_MASK_LOGIT * (template_mask.astype(jnp.float32) - 1.0)       # [T]
+        return _AttentionWeights(
+            query_w=param("query_w", (c_z, num_head, key_dim), glorot),
+            key_w=param("key_w", (c_t, num_head, key_dim), glorot),
+            value_w=param("value_w", (c_t, num_head, value_dim), glorot),
+            output_w=param("output_w", (num_head, value_dim, c_z),
+                           hk.initializers.Constant(0.0) if self.global_config.zero_init else glorot),
+            output_b=param("output_b", (c_z,), hk.initializers.Constant(0.0)))
 
-        def rows(query_rows, template_rows):
-            # query_rows [l, L, c_z], template_rows [T, l, L, c_t] -> [l, L, c_z]
-            q = jnp.einsum("ijc,chd->ijhd", query_rows, query_w) * key_dim ** -0.5
-            k = jnp.einsum("tijc,chd->tijhd", template_rows, key_w)
-            v = jnp.einsum("tijc,chd->tijhd", template_rows, value_w)
-            logits = jnp.einsum("ijhd,tijhd->ijht", q, k).astype(jnp.float32) + bias
-            weights = jax.nn.softmax(logits, axis=-1).astype(dtype)
-            weighted = jnp.einsum("ijht,tijhd->ijhd", weights, v)
-            return jnp.einsum("ijhd,hdc->ijc", weighted, output_w) + output_b
+    def start(self, query: jnp.ndarray, c_t: int) -> tuple[_AttentionWeights, dict]:
+        """query [L, L, c_z] -> (weights, empty stream state with the scaled queries)."""
+        w = self.weights(query.shape[-1], c_t, query.dtype)
+        key_dim = w.query_w.shape[-1]
+        q = jnp.einsum("ijc,chd->ijhd", query, w.query_w) * key_dim ** -0.5      # [L, L, H, d_k]
+        heads, value_dim = w.value_w.shape[1:]
+        state = {"q": q,
+                 "max": jnp.full(q.shape[:-1], -jnp.inf, jnp.float32),           # [L, L, H]
+                 "sum": jnp.zeros(q.shape[:-1], jnp.float32),                     # [L, L, H]
+                 "values": jnp.zeros(q.shape[:-1] + (value_dim,), jnp.float32)}  # [L, L, H, d_v]
+        return w, state
 
-        return chunked_apply(rows, (query, templates), (0, 1), self.global_config.chunk_size)
+    def finish(self, w: _AttentionWeights, state: dict) -> jnp.ndarray:
+        """Stream state -> the attention output [L, L, c_z]."""
+        weighted = (state["values"] / state["sum"][..., None]).astype(w.output_w.dtype)   # [L, L, H, d_v]
+        return jnp.einsum("ijhd,hdc->ijc", weighted, w.output_w) + w.output_b
+
+    def __call__(self, query: jnp.ndarray, templates: jnp.ndarray, template_mask: jnp.ndarray) -> jnp.ndarray:
+        """query [L, L, c_z], templates [T, L, L, c_t], template_mask [T] -> [L, L, c_z]."""
+        w, state = self.start(query, templates.shape[-1])
+        for t in range(templates.shape[0]):
+            state = accumulate_template(w, state, templates[t], template_mask[t], self.global_config.chunk_size)
+        return self.finish(w, state)
+
+
+def accumulate_template(w: _AttentionWeights, state: dict, template: jnp.ndarray, template_mask: jnp.ndarray,
+                        chunk_size: int | None = None) -> dict:
+    """Add one template's embedding [L, L, c_t] (mask []: 0/1) to the attention stream state."""
+    bias = TEMPLATE_MASK_LOGIT * (template_mask.astype(jnp.float32) - 1.0)       # []
+
+    def rows(q, old_max, old_sum, old_values, template_rows):
+        # q [l, L, H, d_k]; running max / sum [l, L, H]; values [l, L, H, d_v]; template_rows [l, L, c_t]
+        k = jnp.einsum("ijc,chd->ijhd", template_rows, w.key_w)
+        v = jnp.einsum("ijc,chd->ijhd", template_rows, w.value_w)
+        logits = jnp.einsum("ijhd,ijhd->ijh", q, k).astype(jnp.float32) + bias
+        new_max = jnp.maximum(old_max, logits)
+        keep = jnp.exp(old_max - new_max)              # 0 for the first template (old max -inf)
+        weight = jnp.exp(logits - new_max)
+        values = old_values * keep[..., None] + weight[..., None] * v.astype(jnp.float32)
+        return new_max, old_sum * keep + weight, values
+
+    new_max, new_sum, values = chunked_apply(
+        rows, (state["q"], state["max"], state["sum"], state["values"], template), (0, 0, 0, 0, 0), chunk_size)
+    return {"q": state["q"], "max": new_max, "sum": new_sum, "values": values}
 
 
 class TemplateEmbedding(hk.Module):
@@ -207,17 +257,24 @@ class TemplateEmbedding(hk.Module):
             "template_aatype", "template_all_atom_positions", "template_all_atom_masks",
             "template_pseudo_beta", "template_pseudo_beta_mask")}
         embedder = SingleTemplateEmbedding(self.config, self.global_config)
-        mask_2d = mask_2d.astype(dtype)
-
-        def one_template(carry, template):
-            return carry, embedder(template, mask_2d, dtype)
-
-        # one template at a time (bounded memory); the same parameters for every template
-        _, (embeddings, dgrams) = hk.scan(one_template, None, per_template)  # [T, L, L, c_t], [T, L, L, 39]
         attention = TemplatePointwiseAttention(self.config.attention, self.global_config)
-        update = attention(query_embedding, embeddings, template_mask)
+        weights, state = attention.start(query_embedding, self.config.num_channels)
+        mask_2d = mask_2d.astype(dtype)
+        chunk_size = self.global_config.chunk_size
+
+        def one_template(state, inputs):
+            template, mask = inputs
+            embedding, dgram = embedder(template, mask_2d, dtype)
+            state = accumulate_template(weights, state, embedding, mask, chunk_size)
+            return state, ((embedding, dgram) if return_intermediates else None)
+
+        # one template at a time, the same parameters for every template; only the attention's
+        # running state is carried, so memory does not grow with the number of templates
+        state, intermediates = hk.scan(one_template, state, (per_template, template_mask))
+        update = attention.finish(weights, state)
         update = update * (jnp.sum(template_mask) > 0).astype(dtype)
         if return_intermediates:
+            embeddings, dgrams = intermediates                     # [T, L, L, c_t], [T, L, L, 39]
             return update, {"single_template_embedding": embeddings, "template_dgram": dgrams}
         return update
 
