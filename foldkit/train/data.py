@@ -251,7 +251,7 @@ class TrainData:
     """Deterministic stream of training examples: example k is a pure function of (seed, k)."""
 
     def __init__(self, chains: Sequence[Chain], msas: MsaStore, settings: DataSettings, crop_size: int,
-                 num_recycle: int, seed: int, fape_clamp_fraction: float = 0.9):
+                 num_recycle: int, seed: int, fape_clamp_fraction: float = 0.9, unclamped_examples: int = 0):
         if not chains:
             raise ValueError("no training chains")
         self.chains = list(chains)
@@ -260,6 +260,7 @@ class TrainData:
         self.crop_size = crop_size
         self.seed = seed
         self.fape_clamp_fraction = fape_clamp_fraction
+        self.unclamped_examples = unclamped_examples    # examples 0..n-1: unclamped FAPE
         self.features = feature_config(settings, crop_size, num_recycle)
         clusters: dict[int, list[int]] = {}
         for i, chain in enumerate(self.chains):
@@ -287,7 +288,7 @@ class TrainData:
             rows = spatial_crop(positions[:, 1], mask[:, 1], self.crop_size, rng)
         else:
             rows = contiguous_crop(len(chain), self.crop_size, rng)
-        clamped = bool(rng.random() < self.fape_clamp_fraction)
+        clamped = bool(rng.random() < self.fape_clamp_fraction) and index >= self.unclamped_examples
         return make_example(chain, self._raw(chain_index), rows, self.features,
                             seed=int(rng.integers(0, 2**31 - 1)), use_clamped_fape=clamped)
 

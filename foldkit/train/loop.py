@@ -154,7 +154,9 @@ class Trainer:
             chains = load_chains(data_dir, d.train_split, limit=d.limit, max_length=d.max_length, subset=d.subset,
                                  full_atom_only=d.full_atom_only)
         self.data = TrainData(chains, msas or MsaStore(data_dir, d.use_msa), d, config.crop_size,
-                              config.num_recycle, config.seed, config.loss.fape_clamp_fraction)
+                              config.num_recycle, config.seed, config.loss.fape_clamp_fraction,
+                              unclamped_examples=config.loss.fape_unclamped_steps * config.batch_size
+                              * config.optimizer.accumulate_steps)
         self.optimizer, self.schedule = make_optimizer(config)
         self._pool = None          # one background thread that builds the next batch
         self._prefetched = None    # (micro_step, future of its batch)

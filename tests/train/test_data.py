@@ -62,3 +62,17 @@ def test_examples_are_deterministic_for_a_seed(chains):
     # padding rows carry no targets
     padded = a["seq_mask"][:, 0] == 0
     assert a["atom37_mask"][padded].sum() == 0
+
+
+def test_unclamped_start_only_changes_the_fape_flag(chains):
+    settings = DataSettings(max_msa_clusters=4, max_extra_msa=4, use_msa=False)
+    msas = MsaStore(TRAIN_DIR, False)
+    plain = TrainData(chains, msas, settings, crop_size=32, num_recycle=0, seed=1, fape_clamp_fraction=1.0)
+    warm = TrainData(chains, msas, settings, crop_size=32, num_recycle=0, seed=1, fape_clamp_fraction=1.0,
+                     unclamped_examples=6)
+    a, b = plain.batch(0, 10), warm.batch(0, 10)
+    np.testing.assert_array_equal(a["use_clamped_fape"], np.ones(10))
+    np.testing.assert_array_equal(b["use_clamped_fape"], [0] * 6 + [1] * 4)
+    for key in a:
+        if key != "use_clamped_fape":
+            np.testing.assert_array_equal(a[key], b[key])
