@@ -218,34 +218,36 @@ def run_configuration(args, length: int, chunk: str, log) -> dict:
     return record
 
 
+def _chunk(r: dict) -> str:
+    return "off" if r.get("chunk_size") is None else str(r["chunk_size"])
+
+
+# (header, cell) per column; columns after "chunk" need a finished run
+CPU_COLUMNS = [
+    ("L", lambda r: str(r["length"])), ("chunk", _chunk),
+    ("compile (s)", lambda r: f"{r['compile_s']:.0f}"), ("s / prediction", lambda r: f"{r['predict_s_min']:.1f}"),
+    ("peak RSS (GiB)", lambda r: f"{r['peak_rss_gib']:.2f}"),
+    ("RSS during prediction (GiB)", lambda r: f"{r['rss_run_peak_gib']:.2f}"),
+    ("RSS before compile (GiB)", lambda r: f"{r['rss_ready_gib']:.2f}")]
+ACCELERATOR_COLUMNS = [
+    ("device", lambda r: r.get("device", "")), ("L", lambda r: str(r["length"])),
+    ("precision", lambda r: "bf16" if r.get("bfloat16") else "fp32"), ("chunk", _chunk),
+    ("compile (s)", lambda r: f"{r['compile_s']:.1f}"), ("s / prediction", lambda r: f"{r['predict_s_min']:.3f}"),
+    ("device memory peak (GiB)", lambda r: f"{r.get('device_peak_gib', float('nan')):.2f}")]
+
+
 def format_table(records: list[dict]) -> str:
-    if any("device_peak_gib" in r for r in records):
-        return format_accelerator_table(records)
-    lines = ["| L | chunk | compile (s) | s / prediction | peak RSS (GiB) | RSS during prediction (GiB) "
-             "| RSS before compile (GiB) |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+    """Markdown table of the records: CPU columns, or accelerator columns (device memory) where measured."""
+    columns = ACCELERATOR_COLUMNS if any("device_peak_gib" in r for r in records) else CPU_COLUMNS
+    known = [header for header, _ in columns].index("chunk") + 1
+    lines = ["| " + " | ".join(header for header, _ in columns) + " |", "|" + " --- |" * len(columns)]
     for r in records:
-        chunk = "off" if r.get("chunk_size") is None else str(r["chunk_size"])
         if "error" in r:
-            lines.append(f"| {r['length']} | {chunk} | failed: {r['error'][:80]} | | | | |")
-            continue
-        lines.append(f"| {r['length']} | {chunk} | {r['compile_s']:.0f} | {r['predict_s_min']:.1f} | "
-                     f"{r['peak_rss_gib']:.2f} | {r['rss_run_peak_gib']:.2f} | {r['rss_ready_gib']:.2f} |")
-    return "\n".join(lines)
-
-
-def format_accelerator_table(records: list[dict]) -> str:
-    """Table of accelerator runs: precision, compile, seconds per prediction, device memory peak."""
-    lines = ["| device | L | precision | chunk | compile (s) | s / prediction | device memory peak (GiB) |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
-    for r in records:
-        chunk = "off" if r.get("chunk_size") is None else str(r["chunk_size"])
-        precision = "bf16" if r.get("bfloat16") else "fp32"
-        if "error" in r:
-            lines.append(f"| | {r['length']} | {precision} | {chunk} | failed: {r['error'][:80]} | | |")
-            continue
-        lines.append(f"| {r.get('device', '')} | {r['length']} | {precision} | {chunk} | {r['compile_s']:.1f} | "
-                     f"{r['predict_s_min']:.3f} | {r.get('device_peak_gib', float('nan')):.2f} |")
+            cells = [cell(r) for _, cell in columns[:known]] + [f"failed: {r['error'][:80]}"]
+            cells += [""] * (len(columns) - len(cells))
+        else:
+            cells = [cell(r) for _, cell in columns]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
