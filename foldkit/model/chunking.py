@@ -3,9 +3,11 @@
 ``chunked_apply(fn, args, in_axes, chunk_size)`` computes the same result as
 ``fn(*args)`` for functions that act independently on each index of the batch
 axis (attention rows, triangle rows, per-position MLPs), but only
-``chunk_size`` indices at a time. Full chunks run under ``hk.scan`` (one traced
-body, parameters shared across chunks, ``init`` works), each writing its rows into one output buffer; the remainder is one
-extra call. Outputs are concatenated along axis 0.
+``chunk_size`` indices at a time. The first chunk runs on its own (it fixes
+the output shapes and, under ``init``, creates the parameters); the other full
+chunks run under ``hk.scan`` (one traced body, parameters shared) and write
+their rows in place into one output buffer, as does the remainder; no stacked
+copy of the chunks is ever made.
 """
 
 from __future__ import annotations
