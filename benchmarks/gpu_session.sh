@@ -3,16 +3,25 @@
 #
 #   bash benchmarks/gpu_session.sh OUT_DIR [TRAIN_SECONDS] [BENCH_SECONDS]
 #
-# Expects, in the repository root: .whl/ (dm-haiku and jmp wheels, the packages
-# the GPU image lacks), .devdata/ (a training data folder in the layout of
-# ../shared/train and a copy of ../shared/reference/af2 as .devdata/af2).
+# Expects, in the repository root (both ignored by git through .git/info/exclude; together
+# under the 64 MiB a lent machine receives):
+#   .whl/      wheels of what the GPU image lacks:
+#              pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+#                  --platform manylinux2014_x86_64 -d .whl dm-haiku==0.0.17 jmp==0.0.4
+#   .devdata/  train shards 000-002 of ../shared/train (structures/ + shard_index.tsv; single
+#              sequence, so no msas/) and a copy of ../shared/reference/af2 as .devdata/af2:
+#              mkdir -p .devdata/structures && cp ../shared/train/structures/shard_00[012].npz \
+#                  .devdata/structures/ && cp ../shared/train/shard_index.tsv .devdata/ \
+#                  && cp -r ../shared/reference/af2 .devdata/af2
 # Runs, in this order, each under its own time limit so that one failure does
 # not cost the others:
 #   1. foldkit-mini training (foldkit/train/configs/mini_gpu.json) for
 #      TRAIN_SECONDS; the run folder is OUT_DIR/mini_gpu (checkpoint every 200
-#      steps, so a stop at the limit keeps the last one);
-#   2. the golden cases (modules, whole model) on the GPU in float32;
-#   3. bench_model.py: full-size model_1_ptm at L=256/64/384, fp32 and bf16 (in that order).
+#      steps, so a stop at the limit keeps the last one; it comes back and
+#      `foldkit train --resume` continues it anywhere);
+#   2. the golden cases (modules, whole model) on the GPU in float32 (skipped with GOLDENS=0);
+#   3. bench_model.py: full-size model_1_ptm at L=256/64/384, fp32 and bf16 (in that
+#      order; skipped with BENCH_SECONDS=0).
 set -u
 out=${1:?usage: gpu_session.sh OUT_DIR [TRAIN_SECONDS] [BENCH_SECONDS]}
 train_seconds=${2:-300}
@@ -39,20 +48,18 @@ Trainer(load_config(Path('foldkit/train/configs/mini_gpu.json')), '.devdata', sy
 echo "training exit $?; last metrics:"; tail -n 1 "$out/mini_gpu/metrics.jsonl"
 
 echo "== golden cases on $(python3 -c 'import jax; print(jax.devices()[0].device_kind)')"
-for kind in modules model; do
-  timeout 90 python3 -m foldkit.testing.golden .devdata/af2 --only $kind > /tmp/golden_$kind.txt 2>&1
-  rc=$?
-  grep -E "FAIL|^golden" /tmp/golden_$kind.txt
-  if [ $rc -ne 0 ]; then   # TF32 matrix products are the GPU default for float32: try full precision
-    echo "golden $kind failed (exit $rc); again with JAX_DEFAULT_MATMUL_PRECISION=highest"
-    JAX_DEFAULT_MATMUL_PRECISION=highest timeout 90 python3 -m foldkit.testing.golden .devdata/af2 --only $kind \
-        > /tmp/golden_${kind}_highest.txt 2>&1
-    grep -E "FAIL|^golden" /tmp/golden_${kind}_highest.txt
-  fi
+for kind in $([ "${GOLDENS:-1}" = 0 ] || echo modules model); do
+  # full float32 (the golden runner's default), then the backend's default (TF32 matrix products) for comparison
+  for precision in highest default; do
+    echo "-- $kind, --matmul-precision $precision"
+    timeout 90 python3 -m foldkit.testing.golden .devdata/af2 --only $kind --matmul-precision $precision \
+        > /tmp/golden.txt 2>&1
+    grep -E "FAIL|^golden" /tmp/golden.txt | tail -n 6
+  done
 done
 
 echo "== bench_model (${bench_seconds} s)"
-timeout "$bench_seconds" bash -c "
+[ "$bench_seconds" -gt 0 ] && timeout "$bench_seconds" bash -c "
   for length in 256 64 384; do
     python3 benchmarks/bench_model.py --lengths \$length --chunk-sizes none --repeats 2 --log '$out/bench.jsonl'
     python3 benchmarks/bench_model.py --lengths \$length --chunk-sizes none --repeats 2 --bfloat16 \
