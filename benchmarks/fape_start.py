@@ -22,9 +22,16 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from foldkit.train.data import load_chains
+from foldkit.train.data import Chain, load_chains
 from foldkit.train.ground_truth import ground_truth
 from foldkit.train.losses import backbone_fape
+
+
+def chain_truth(chain: Chain) -> dict:
+    """Ground truth (backbone frames and their mask among it) of a whole training chain."""
+    positions, mask = chain.atom37()
+    return ground_truth(jnp.asarray(chain.aatype, jnp.int32), jnp.asarray(positions), jnp.asarray(mask, jnp.float32),
+                        jnp.float32(chain.full_atom))
 
 
 def fit_frames(truth: dict, clamped: float, steps: int, learning_rate: float, seed: int = 0) -> list[float]:
@@ -65,9 +72,7 @@ def main(argv=None) -> int:
     parser.add_argument("--learning-rate", type=float, default=0.05)
     args = parser.parse_args(argv)
     chain = load_chains(args.data, "valid", max_length=60)[args.chain_index]
-    positions, mask = chain.atom37()
-    truth = ground_truth(jnp.asarray(chain.aatype, jnp.int32), jnp.asarray(positions),
-                         jnp.asarray(mask, jnp.float32), jnp.float32(chain.full_atom))
+    truth = chain_truth(chain)
     print(f"chain {chain.chain_id}, {len(chain)} residues, {args.steps} Adam steps (lr {args.learning_rate})")
     print("| FAPE | start | after 10% | after 50% | end |")
     print("| --- | --- | --- | --- | --- |")

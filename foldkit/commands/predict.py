@@ -7,6 +7,11 @@ import os
 import sys
 from pathlib import Path
 
+from foldkit.model.global_config import (
+    MATMUL_PRECISION_CHOICES,
+    matmul_precision_setting,
+)
+
 PARAMS_DIR_ENV = "FOLDKIT_PARAMS_DIR"
 
 
@@ -69,7 +74,7 @@ def add_parser(subparsers) -> None:
     run.add_argument("--chunk-size", type=_positive_int, default=None,
                      help="chunk attention/transition rows to bound memory (default: no chunking)")
     run.add_argument("--bf16", action="store_true", help="run the Evoformer in bfloat16")
-    run.add_argument("--matmul-precision", choices=("default", "high", "highest"), default="default",
+    run.add_argument("--matmul-precision", choices=MATMUL_PRECISION_CHOICES, default="default",
                      help="float32 matrix products on GPU/TPU: 'default' lets the backend choose (TF32 on recent "
                           "NVIDIA GPUs, faster), 'highest' keeps full float32 (reference-exact; slower)")
     run.add_argument("--overwrite", action="store_true", help="redo records that are already finished")
@@ -88,7 +93,7 @@ def run_command(args) -> int:
                                recycle_early_stop_tolerance=args.recycle_early_stop_tolerance,
                                random_seed=args.random_seed, num_seeds=args.num_seeds, chunk_size=args.chunk_size,
                                bfloat16=args.bf16, overwrite=args.overwrite,
-                               matmul_precision=None if args.matmul_precision == "default" else args.matmul_precision)
+                               matmul_precision=matmul_precision_setting(args.matmul_precision))
     models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
     try:
         rows = predict_fasta(args.input, args.outdir, params_dir=args.params_dir, models=models,

@@ -21,11 +21,11 @@ from pathlib import Path
 from foldkit.errors import InputError
 from foldkit.io import casp_ts, mmcif_format, pdb_format
 from foldkit.io.atom_table import AtomTable, build_chains, model_numbers, select_model
+from foldkit.io.atomic import atomic_write_text
 from foldkit.io.casp_ts import to_ts_string
 from foldkit.io.line_index import index_lines
 from foldkit.io.mmcif_format import to_mmcif_string
 from foldkit.io.pdb_format import to_pdb_string
-from foldkit.io.atomic import atomic_write_text
 from foldkit.io.textfile import (
     decode_text,
     display_name,

@@ -26,3 +26,13 @@ class GlobalConfig:
     def __post_init__(self):
         if self.chunk_size is not None and self.chunk_size < 1:
             raise ValueError(f"chunk_size must be a positive integer or None, got {self.chunk_size}")
+
+
+# --------------------------------------------------------------------------- float32 matrix products
+
+MATMUL_PRECISION_CHOICES = ("default", "high", "highest")   # command-line spellings (jax precision names)
+
+
+def matmul_precision_setting(choice: str) -> str | None:
+    """A command-line choice -> ``RunnerConfig.matmul_precision`` ("default": None, the backend's choice)."""
+    return None if choice == "default" else choice

@@ -10,8 +10,8 @@ confidence metrics. Memory knobs (``chunk_size``, ``bfloat16``) live in
 
 from __future__ import annotations
 
-import ctypes
 import contextlib
+import ctypes
 import dataclasses
 import functools
 import re
@@ -25,8 +25,8 @@ import numpy as np
 
 from foldkit.errors import InputError
 from foldkit.model.alphafold import forward_fn
-from foldkit.model.config import AlphaFoldConfig, ModelConfig
 from foldkit.model.confidence import confidence_metrics
+from foldkit.model.config import AlphaFoldConfig, ModelConfig
 from foldkit.model.global_config import GlobalConfig
 
 DEFAULT_BUCKETS = (64, 128, 192, 256, 320, 384, 512, 640, 768, 1024, 1280, 1536, 2048, 2560, 3072, 4096)

@@ -163,8 +163,7 @@ class TemplatePointwiseAttention(hk.Module):
     and weighted values, one template at a time), so the embeddings of all
     templates never need to exist at once: :meth:`start`, then
     :func:`accumulate_template` per template, then :meth:`finish`. The same
-    numbers as a softmax over the stacked templates, up to float rounding;
-    ``__call__`` does all three for stacked templates.
+    numbers as a softmax over the stacked templates, up to float rounding.
     """
 
     def __init__(self, config: TemplateAttentionConfig, global_config: GlobalConfig, name: str = "attention"):
@@ -191,41 +190,36 @@ class TemplatePointwiseAttention(hk.Module):
                            hk.initializers.Constant(0.0) if self.global_config.zero_init else glorot),
             output_b=param("output_b", (c_z,), hk.initializers.Constant(0.0)))
 
-    def start(self, query: jnp.ndarray, c_t: int) -> tuple[_AttentionWeights, dict]:
-        """query [L, L, c_z] -> (weights, empty stream state with the scaled queries)."""
+    def start(self, query: jnp.ndarray, c_t: int) -> tuple[_AttentionWeights, jnp.ndarray, dict]:
+        """query [L, L, c_z] -> (weights, scaled queries [L, L, H, d_k], empty stream state)."""
         w = self.weights(query.shape[-1], c_t, query.dtype)
         key_dim = w.query_w.shape[-1]
         q = jnp.einsum("ijc,chd->ijhd", query, w.query_w) * key_dim ** -0.5      # [L, L, H, d_k]
-        heads, value_dim = w.value_w.shape[1:]
-        state = {"q": q,
-                 "max": jnp.full(q.shape[:-1], -jnp.inf, jnp.float32),           # [L, L, H]
+        value_dim = w.value_w.shape[-1]
+        state = {"max": jnp.full(q.shape[:-1], -jnp.inf, jnp.float32),           # [L, L, H]
                  "sum": jnp.zeros(q.shape[:-1], jnp.float32),                     # [L, L, H]
                  "values": jnp.zeros(q.shape[:-1] + (value_dim,), jnp.float32)}  # [L, L, H, d_v]
-        return w, state
+        return w, q, state
 
     def finish(self, w: _AttentionWeights, state: dict) -> jnp.ndarray:
         """Stream state -> the attention output [L, L, c_z]."""
         weighted = (state["values"] / state["sum"][..., None]).astype(w.output_w.dtype)   # [L, L, H, d_v]
         return jnp.einsum("ijhd,hdc->ijc", weighted, w.output_w) + w.output_b
 
-    def __call__(self, query: jnp.ndarray, templates: jnp.ndarray, template_mask: jnp.ndarray) -> jnp.ndarray:
-        """query [L, L, c_z], templates [T, L, L, c_t], template_mask [T] -> [L, L, c_z]."""
-        w, state = self.start(query, templates.shape[-1])
-        for t in range(templates.shape[0]):
-            state = accumulate_template(w, state, templates[t], template_mask[t], self.global_config.chunk_size)
-        return self.finish(w, state)
 
+def accumulate_template(w: _AttentionWeights, q: jnp.ndarray, state: dict, template: jnp.ndarray,
+                        template_mask: jnp.ndarray, chunk_size: int | None = None) -> dict:
+    """Add one template's embedding [L, L, c_t] (mask []: 0/1) to the attention stream state.
 
-def accumulate_template(w: _AttentionWeights, state: dict, template: jnp.ndarray, template_mask: jnp.ndarray,
-                        chunk_size: int | None = None) -> dict:
-    """Add one template's embedding [L, L, c_t] (mask []: 0/1) to the attention stream state."""
+    q [L, L, H, d_k]: the scaled queries from :meth:`TemplatePointwiseAttention.start`.
+    """
     bias = TEMPLATE_MASK_LOGIT * (template_mask.astype(jnp.float32) - 1.0)       # []
 
-    def rows(q, old_max, old_sum, old_values, template_rows):
-        # q [l, L, H, d_k]; running max / sum [l, L, H]; values [l, L, H, d_v]; template_rows [l, L, c_t]
+    def rows(q_rows, old_max, old_sum, old_values, template_rows):
+        # q_rows [l, L, H, d_k]; running max / sum [l, L, H]; values [l, L, H, d_v]; template_rows [l, L, c_t]
         k = jnp.einsum("ijc,chd->ijhd", template_rows, w.key_w)
         v = jnp.einsum("ijc,chd->ijhd", template_rows, w.value_w)
-        logits = jnp.einsum("ijhd,ijhd->ijh", q, k).astype(jnp.float32) + bias
+        logits = jnp.einsum("ijhd,ijhd->ijh", q_rows, k).astype(jnp.float32) + bias
         new_max = jnp.maximum(old_max, logits)
         keep = jnp.exp(old_max - new_max)              # 0 for the first template (old max -inf)
         weight = jnp.exp(logits - new_max)
@@ -233,8 +227,8 @@ def accumulate_template(w: _AttentionWeights, state: dict, template: jnp.ndarray
         return new_max, old_sum * keep + weight, values
 
     new_max, new_sum, values = chunked_apply(
-        rows, (state["q"], state["max"], state["sum"], state["values"], template), (0, 0, 0, 0, 0), chunk_size)
-    return {"q": state["q"], "max": new_max, "sum": new_sum, "values": values}
+        rows, (q, state["max"], state["sum"], state["values"], template), (0, 0, 0, 0, 0), chunk_size)
+    return {"max": new_max, "sum": new_sum, "values": values}
 
 
 class TemplateEmbedding(hk.Module):
@@ -258,18 +252,19 @@ class TemplateEmbedding(hk.Module):
             "template_pseudo_beta", "template_pseudo_beta_mask")}
         embedder = SingleTemplateEmbedding(self.config, self.global_config)
         attention = TemplatePointwiseAttention(self.config.attention, self.global_config)
-        weights, state = attention.start(query_embedding, self.config.num_channels)
+        weights, queries, state = attention.start(query_embedding, self.config.num_channels)
         mask_2d = mask_2d.astype(dtype)
         chunk_size = self.global_config.chunk_size
 
         def one_template(state, inputs):
             template, mask = inputs
             embedding, dgram = embedder(template, mask_2d, dtype)
-            state = accumulate_template(weights, state, embedding, mask, chunk_size)
+            state = accumulate_template(weights, queries, state, embedding, mask, chunk_size)
             return state, ((embedding, dgram) if return_intermediates else None)
 
         # one template at a time, the same parameters for every template; only the attention's
-        # running state is carried, so memory does not grow with the number of templates
+        # running state is carried (the queries are closed over), so memory does not grow with
+        # the number of templates
         state, intermediates = hk.scan(one_template, state, (per_template, template_mask))
         update = attention.finish(weights, state)
         update = update * (jnp.sum(template_mask) > 0).astype(dtype)

@@ -34,6 +34,10 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from foldkit.model.global_config import (
+    MATMUL_PRECISION_CHOICES,
+    matmul_precision_setting,
+)
 from foldkit.testing.compare import CompareResult, OutputCheck, compare
 
 KINDS = ("modules", "model", "features")
@@ -179,12 +183,16 @@ def run_case(case: GoldenCase, chunk_size: int | None = None,
     try:
         results = _run_case(case, chunk_size, registry)
         error = None
-    except NotImplementedError as exc:
+    except NoCheckForCase as exc:
         results, error = [], f"not implemented ({exc})" if str(exc) else "not implemented"
     except Exception as exc:  # a crash is a failed case, reported with its cause
         tb = traceback.extract_tb(exc.__traceback__)[-1]
         results, error = [], f"error: {type(exc).__name__}: {exc} ({Path(tb.filename).name}:{tb.lineno})"
     return CaseReport(case, results, error, time.perf_counter() - start)
+
+
+class NoCheckForCase(LookupError):
+    """A golden case folder that foldkit has no check for (reported as "not implemented")."""
 
 
 def _run_case(case: GoldenCase, chunk_size, registry) -> list[CompareResult]:
@@ -193,7 +201,7 @@ def _run_case(case: GoldenCase, chunk_size, registry) -> list[CompareResult]:
         registry = module_case_registry() if registry is None else registry
         if case.name not in registry:
             problems = "; ".join(getattr(registry, "errors", []))
-            raise NotImplementedError(f"no per-module case {case.name!r} in foldkit.testing.cases_*"
+            raise NoCheckForCase(f"no per-module case {case.name!r} in foldkit.testing.cases_*"
                                       + (f"; {problems}" if problems else ""))
         arrays = _load_npz(case.reference)
         checks = registry[case.name](arrays, case_json, chunk_size)
@@ -211,7 +219,7 @@ def _run_case(case: GoldenCase, chunk_size, registry) -> list[CompareResult]:
         features_registry = _load_registry(FEATURE_CASE_REGISTRY, errors) if registry is None else registry
         fn = features_registry.get(case.name) or features_registry.get("*")
         if fn is None:
-            raise NotImplementedError(f"no featurization case {case.name!r} in {FEATURE_CASE_REGISTRY}"
+            raise NoCheckForCase(f"no featurization case {case.name!r} in {FEATURE_CASE_REGISTRY}"
                                       + (f"; {'; '.join(errors)}" if errors else ""))
         arrays = _load_npz(case.reference)
         case_json = dict(case_json, _case_dir=str(case.folder), _case_name=case.name,
@@ -259,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=KINDS, help="run only one kind of case")
     parser.add_argument("--chunk-size", type=int, default=None,
                         help="chunk attention/triangle ops over rows of this size (default: off)")
-    parser.add_argument("--matmul-precision", choices=("default", "high", "highest"), default="highest",
+    parser.add_argument("--matmul-precision", choices=MATMUL_PRECISION_CHOICES, default="highest",
                         help="float32 matrix products on GPU/TPU (default: highest, full float32, as the reference "
                              "tolerances assume; 'default' shows what TF32 does)")
     args = parser.parse_args(argv)
@@ -268,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from foldkit.model.runner import matmul_precision_scope
 
-    with matmul_precision_scope(None if args.matmul_precision == "default" else args.matmul_precision):
+    with matmul_precision_scope(matmul_precision_setting(args.matmul_precision)):
         _, failed = run_all(args.directory, args.only, args.chunk_size)
     return 1 if failed else 0
 

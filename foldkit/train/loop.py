@@ -21,6 +21,7 @@ import dataclasses
 import functools
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
@@ -187,8 +188,6 @@ class Trainer:
 
     def _batch(self, micro_step: int) -> dict[str, np.ndarray]:
         """Examples of ``micro_step``; the next micro-step's batch is built in a thread meanwhile."""
-        from concurrent.futures import ThreadPoolExecutor
-
         size = self.config.batch_size
         pending = self._prefetched
         batch = pending[1].result() if pending and pending[0] == micro_step else self.data.batch(

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 
-import jax.numpy as jnp
-
 from foldkit.train.data import load_chains
-from foldkit.train.ground_truth import ground_truth
 from tests.conftest import REPO_ROOT, TRAIN_DIR
 
 
@@ -22,11 +19,8 @@ def _script():
 
 
 def test_unclamped_fit_converges_where_clamped_stalls():
-    chain = load_chains(TRAIN_DIR, "valid", max_length=60, limit=1)[0]
-    positions, mask = chain.atom37()
-    truth = ground_truth(jnp.asarray(chain.aatype, jnp.int32), jnp.asarray(positions), jnp.asarray(mask, jnp.float32),
-                         jnp.float32(chain.full_atom))
     script = _script()
+    truth = script.chain_truth(load_chains(TRAIN_DIR, "valid", max_length=60, limit=1)[0])
     unclamped = script.fit_frames(truth, 0.0, 300, 0.05)
     clamped = script.fit_frames(truth, 1.0, 300, 0.05)
     assert unclamped[-1] < 0.05 < unclamped[0]           # within 0.5 Å on average
