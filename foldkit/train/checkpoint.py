@@ -13,6 +13,7 @@ optimizer's namedtuples never need to be serialised.
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,15 @@ def save_checkpoint(run_dir: str | Path, params: Any, opt_state: Any, step: int,
     with atomic_writer(target, "wb") as stream:
         np.savez(stream, **arrays)
     return target
+
+
+def is_checkpoint(path: str | Path) -> bool:
+    """Whether ``path`` is a foldkit training checkpoint (an npz with the metadata entry)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return f"{META_KEY}.npy" in archive.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
 
 
 def read_checkpoint(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:

@@ -31,10 +31,11 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from foldkit.errors import InputError
 from foldkit.io.atomic import atomic_write_text
 from foldkit.model.alphafold import forward_fn, init_params
 from foldkit.model.global_config import GlobalConfig
-from foldkit.model.params import nested_to_flat, save_params
+from foldkit.model.params import load_params, nested_to_flat, save_params, spec_of, verify_params
 from foldkit.train import checkpoint as ckpt
 from foldkit.train.config import ScheduleConfig, TrainConfig
 from foldkit.train.data import MODEL_FEATURES, MsaStore, TrainData, load_chains, recycle_count
@@ -142,12 +143,32 @@ class TrainState:
     micro_step: int    # micro-batches done (= next example block)
 
 
+def warm_start_params(path: Path, template: dict) -> dict:
+    """Network parameters read from a run checkpoint or a parameter file, checked against ``template``."""
+    if not path.is_file():
+        raise InputError("file to start from not found", path=str(path))
+    if ckpt.is_checkpoint(path):
+        params = ckpt.params_from_checkpoint(path)
+        verify_params(params, spec_of(template), path=path, what="checkpoint parameters")
+    else:
+        params = load_params(path, expected=spec_of(template))
+    return {module: {name: np.asarray(params[module][name], dtype=np.asarray(value).dtype)
+                     for name, value in leaves.items()} for module, leaves in template.items()}
+
+
 class Trainer:
-    """A training run in ``run_dir`` (created; resumed from its checkpoint with ``resume``)."""
+    """A training run in ``run_dir`` (created; resumed from its checkpoint with ``resume``).
+
+    init_from: start from these network parameters instead of a random
+    initialisation (a run's ``checkpoint.npz`` or a parameter file as
+    ``--export`` or AlphaFold write it; same architecture), with a fresh
+    optimizer at step 0 (warm start / fine-tuning).
+    """
 
     def __init__(self, config: TrainConfig, data_dir: str | Path, run_dir: str | Path,
-                 chains=None, msas: MsaStore | None = None):
+                 chains=None, msas: MsaStore | None = None, init_from: str | Path | None = None):
         self.config = config
+        self.init_from = None if init_from is None else Path(init_from)
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         d = config.data
@@ -165,7 +186,10 @@ class Trainer:
     # ------------------------------------------------------------------ state
 
     def initial_state(self) -> TrainState:
-        params = jax.tree.map(jnp.asarray, init_params(self.config.alphafold_config(), seed=self.config.seed))
+        params = init_params(self.config.alphafold_config(), seed=self.config.seed)
+        if self.init_from is not None:
+            params = warm_start_params(self.init_from, params)
+        params = jax.tree.map(jnp.asarray, params)
         return TrainState(params, self.optimizer.init(params), 0, 0)
 
     def restore(self) -> TrainState:

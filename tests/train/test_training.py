@@ -86,3 +86,50 @@ def test_cli_train_and_evaluate(tmp_path, capsys):
         assert 0.0 <= summary[key] <= 100.0
     records = [json.loads(line) for line in (run_dir / "eval_test.jsonl").read_text().splitlines()]
     assert len(records) == 2 and all(r["length"] <= 100 for r in records)
+
+
+def _assert_same_params(a, b):
+    assert set(a) == set(b)
+    for module in a:
+        for name in a[module]:
+            np.testing.assert_array_equal(np.asarray(a[module][name]), np.asarray(b[module][name]))
+
+
+def test_warm_start_from_a_checkpoint_or_an_exported_file(tmp_path):
+    from foldkit.train.loop import export_run
+
+    config = tiny_config(limit=2, max_length=120)
+    Trainer(config, TRAIN_DIR, tmp_path / "first").run(max_steps=2, progress=False)
+    trained = params_from_checkpoint(tmp_path / "first" / "checkpoint.npz")
+    exported, _ = export_run(tmp_path / "first", tmp_path / "exported.npz")
+    fresh = Trainer(config, TRAIN_DIR, tmp_path / "cold").initial_state()
+    for source in (tmp_path / "first" / "checkpoint.npz", exported):
+        state = Trainer(config, TRAIN_DIR, tmp_path / f"warm_{source.stem}", init_from=source).initial_state()
+        assert state.step == 0 and state.micro_step == 0
+        _assert_same_params(state.params, trained)
+    # the warm start is not the random initialisation
+    assert not np.array_equal(np.asarray(fresh.params["alphafold/alphafold_iteration/distogram_head/half_logits"]
+                                         ["weights"]),
+                              trained["alphafold/alphafold_iteration/distogram_head/half_logits"]["weights"])
+
+
+def test_warm_start_refuses_another_architecture(tmp_path):
+    from foldkit.errors import InputError
+
+    config = tiny_config(limit=2, max_length=120)
+    Trainer(config, TRAIN_DIR, tmp_path / "first").run(max_steps=1, progress=False)
+    base = json.loads(TINY.read_text())
+    wider = load_config(TINY, **TEST_OVERRIDES, model_overrides=dict(
+        base.get("model_overrides", {}), **{"model.embeddings_and_evoformer.pair_channel": 24}))
+    with pytest.raises(InputError, match="do not match"):
+        Trainer(wider, TRAIN_DIR, tmp_path / "other", init_from=tmp_path / "first" / "checkpoint.npz").initial_state()
+    with pytest.raises(InputError, match="not found"):
+        Trainer(config, TRAIN_DIR, tmp_path / "none", init_from=tmp_path / "missing.npz").initial_state()
+
+
+def test_cli_init_from_cannot_resume(tmp_path, capsys):
+    from foldkit.cli import main
+
+    assert main(["train", "--config", str(TINY), "--data", str(TRAIN_DIR), "--out", str(tmp_path / "run"),
+                 "--resume", "--init-from", str(tmp_path / "x.npz")]) == 2
+    assert "--init-from" in capsys.readouterr().err
