@@ -60,8 +60,13 @@ def build_dataclass(cls: type, values: Mapping[str, Any]):
     return cls(**kwargs)
 
 
+# settings foldkit adds to AlphaFold's tree (absent from AlphaFold's configs, so absent = the default)
+FOLDKIT_SETTINGS = frozenset({"model.heads.structure_module.initial_frames"})
+
+
 def apply_overrides(tree: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict:
-    """Copy of a nested dict with ``{"a.b.c": value}`` overrides set (paths must exist)."""
+    """Copy of a nested dict with ``{"a.b.c": value}`` overrides set (paths must exist, or be
+    one of :data:`FOLDKIT_SETTINGS`)."""
     result = copy.deepcopy(dict(tree))
     for dotted, value in overrides.items():
         node = result
@@ -70,7 +75,7 @@ def apply_overrides(tree: Mapping[str, Any], overrides: Mapping[str, Any]) -> di
             if part not in node or not isinstance(node[part], dict):
                 raise KeyError(f"config override {dotted!r}: no section {part!r}")
             node = node[part]
-        if leaf not in node:
+        if leaf not in node and dotted not in FOLDKIT_SETTINGS:
             raise KeyError(f"config override {dotted!r}: no setting {leaf!r}")
         node[leaf] = value
     return result

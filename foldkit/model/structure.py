@@ -26,6 +26,7 @@ import numpy as np
 from foldkit.model import all_atom
 from foldkit.model.chunking import chunked_apply
 from foldkit.model.geometry import QuatRigid, Rigid
+from foldkit.model.initial_frames import initial_frames
 from foldkit.model.primitives import Linear, layer_norm
 from foldkit.model.structure_config import SidechainConfig, StructureModuleConfig
 
@@ -260,7 +261,8 @@ class StructureModule(hk.Module):
         act = Linear(c.num_channel, name="initial_projection")(initial_act)
         pair_act = layer_norm("pair_layer_norm")(pair)
         fold_iteration = FoldIteration(c, self.global_config)
-        affine = QuatRigid.identity((single.shape[0],))
+        affine = initial_frames(c.initial_frames, single.shape[0], batch.get("residue_index"),
+                                c.position_scale)
 
         layer_outputs = []
         for _ in range(c.num_layer):

@@ -60,7 +60,9 @@ class StructureModuleConfig:
     """Invariant point attention sizes, fold iterations and structure losses.
 
     ``position_scale`` converts the module's internal translation units to Å
-    (translations are multiplied by it for the outputs).
+    (translations are multiplied by it for the outputs). ``initial_frames``:
+    the frames the first layer starts from, ``identity`` (AlphaFold2) or
+    ``helix`` (see :mod:`foldkit.model.initial_frames`).
     """
 
     angle_norm_weight: float = 0.01
@@ -69,6 +71,7 @@ class StructureModuleConfig:
     compute_in_graph_metrics: bool = True
     dropout: float = 0.1
     fape: FapeConfig = FapeConfig()
+    initial_frames: str = "identity"
     num_channel: int = 384
     num_head: int = 12
     num_layer: int = 8
