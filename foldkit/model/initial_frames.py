@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -39,7 +38,7 @@ class HelixScrew:
 
     theta: float
     rise: float
-    quat0: np.ndarray    # [4] rotation of residue 0 (w, x, y, z)
+    rot0: np.ndarray     # [3, 3] rotation of residue 0
     trans0: np.ndarray   # [3] CA of residue 0 (Å)
 
 
@@ -96,21 +95,18 @@ def helix_screw() -> HelixScrew:
     v, cos = np.cross(axis, [0.0, 0.0, 1.0]), float(axis[2])
     skew = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
     to_z = np.eye(3) + skew + skew @ skew / (1.0 + cos)
-    rot0 = to_z @ rot[0]
-    with jax.ensure_compile_time_eval():
-        quat0 = np.asarray(rot_to_quat(jnp.asarray(rot0, jnp.float32)), np.float64)
-    return HelixScrew(theta=theta, rise=rise, quat0=quat0, trans0=to_z @ (trans[0] - point))
+    return HelixScrew(theta=theta, rise=rise, rot0=to_z @ rot[0], trans0=to_z @ (trans[0] - point))
 
 
 def helix_frames(residue_index: jnp.ndarray, position_scale: float) -> QuatRigid:
     """Frames [L] of the ideal helix at residue numbers [L], translations in the structure module's units."""
     screw = helix_screw()
     k = (residue_index - residue_index[0]).astype(jnp.float32)             # [L]
-    half = 0.5 * screw.theta * k
-    turn = jnp.stack([jnp.cos(half), jnp.zeros_like(k), jnp.zeros_like(k), jnp.sin(half)], axis=-1)  # [L, 4]
-    quat = quat_multiply(turn, jnp.asarray(screw.quat0, jnp.float32))        # [L, 4]
+    angle = screw.theta * k                                                  # [L] turn about z
+    turn = jnp.stack([jnp.cos(0.5 * angle), jnp.zeros_like(k), jnp.zeros_like(k), jnp.sin(0.5 * angle)],
+                     axis=-1)                                                # [L, 4]
+    quat = quat_multiply(turn, rot_to_quat(jnp.asarray(screw.rot0, jnp.float32)))   # [L, 4]
     x0, y0, z0 = (float(v) for v in screw.trans0)
-    angle = screw.theta * k
     trans = jnp.stack([x0 * jnp.cos(angle) - y0 * jnp.sin(angle), x0 * jnp.sin(angle) + y0 * jnp.cos(angle),
                        z0 + screw.rise * k], axis=-1)                        # [L, 3] Å
     return QuatRigid(quat, trans / position_scale)

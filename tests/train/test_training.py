@@ -50,11 +50,8 @@ def test_resumed_run_reproduces_the_uninterrupted_one(tmp_path):
     b = read_metrics(tmp_path / "split" / "metrics.jsonl")
     assert [r["step"] for r in b] == list(range(1, 7))
     assert [r["loss"] for r in a] == [r["loss"] for r in b]          # exactly equal
-    pa = params_from_checkpoint(tmp_path / "whole" / "checkpoint.npz")
-    pb = params_from_checkpoint(tmp_path / "split" / "checkpoint.npz")
-    for module in pa:
-        for name in pa[module]:
-            np.testing.assert_array_equal(pa[module][name], pb[module][name])
+    _assert_same_params(params_from_checkpoint(tmp_path / "whole" / "checkpoint.npz"),
+                        params_from_checkpoint(tmp_path / "split" / "checkpoint.npz"))
 
 
 @pytest.mark.slow
