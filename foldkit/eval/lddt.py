@@ -24,7 +24,8 @@ and differs from the official two-decimal CASP value by rounding plus that
 filtering (README of ../shared/scoring: 0.003 mean, 0.009 max on the CASP set).
 CA-only lDDT (``ca_only=True``) is OpenStructure's ``lddt -c``.
 Distances are computed in single precision (as OpenStructure does); on the
-reference set this changes no count beyond the 4-decimal agreement.
+reference set this changes no count beyond the 4-decimal agreement. The pair
+loops run compiled (:mod:`foldkit.eval.lddt_kernel`).
 """
 
 from __future__ import annotations
@@ -33,9 +34,8 @@ import dataclasses
 import functools
 
 import numpy as np
-from scipy.spatial import cKDTree
-
 from foldkit import constants as rc
+from foldkit.eval.lddt_kernel import native_pair_list, preserved_counts
 
 LDDT_THRESHOLDS = (0.5, 1.0, 2.0, 4.0)
 INCLUSION_RADIUS = 15.0
@@ -98,9 +98,10 @@ def native_pairs(native_positions: np.ndarray, native_mask: np.ndarray, ca_only:
         keep = np.zeros(rc.ATOM_TYPE_NUM, dtype=bool)
         keep[rc.ATOM_ORDER["CA"]] = True
         mask = mask & keep
-    res_of_atom, atom_of_atom = np.nonzero(mask)                                  # [A], [A]
+    res_of_atom, atom_of_atom = np.nonzero(mask)                                  # [A], [A] grouped by residue
     xyz = np.asarray(native_positions, dtype=np.float32)[res_of_atom, atom_of_atom]  # [A, 3]
-    pairs, d_native = _native_pairs(xyz, res_of_atom, radius)                     # [P, 2], [P]
+    residue_start = np.searchsorted(res_of_atom, np.arange(len(mask) + 1))        # [L + 1]
+    pairs, d_native = native_pair_list(xyz, residue_start, float(radius))         # [P, 2], [P]
     return NativePairs(res_of_atom=res_of_atom, atom_of_atom=atom_of_atom, pairs=pairs, d_native=d_native,
                        n_residues=len(mask), ca_only=ca_only)
 
@@ -123,86 +124,19 @@ def lddt(model_positions: np.ndarray, model_mask: np.ndarray, native_positions: 
     pairs, d_native, n_res = reference.pairs, reference.d_native, reference.n_residues
     if len(pairs) == 0:
         return LddtResult(score=float("nan"), per_residue=np.full(n_res, np.nan), n_pairs=0, n_conserved=0)
-    model_mask = np.asarray(model_mask) > 0
-    model_pos = np.asarray(model_positions, dtype=np.float32)
-    if resolve_symmetry and not reference.ca_only and aatype is not None:
-        model_pos, model_mask = _resolve_symmetry(model_pos, model_mask, np.asarray(aatype), res_of_atom,
-                                                  atom_of_atom, pairs, d_native, thresholds)
-    conserved = _conserved(model_pos[res_of_atom, atom_of_atom], model_mask[res_of_atom, atom_of_atom],
-                           pairs, d_native, thresholds)                     # [P] 0..T
-    per_res_total = _per_residue(pairs, res_of_atom, np.full(len(pairs), len(thresholds)), n_res)
-    per_res_good = _per_residue(pairs, res_of_atom, conserved, n_res)
+    model_mask = np.asarray(model_mask) > 0                                      # [L, 37]
+    model_pos = np.asarray(model_positions, dtype=np.float32)                    # [L, 37, 3]
+    resolve = bool(resolve_symmetry and not reference.ca_only and aatype is not None)
+    if resolve:
+        perm = _swap_permutations()[np.minimum(np.asarray(aatype), rc.UNK_INDEX)]  # [L, 37]
+        alt_atom = perm[res_of_atom, atom_of_atom]                              # [A] swapped-name slot
+    else:
+        alt_atom = atom_of_atom
+    conserved, good, total, _ = preserved_counts(
+        model_pos[res_of_atom, atom_of_atom], model_mask[res_of_atom, atom_of_atom],
+        model_pos[res_of_atom, alt_atom], model_mask[res_of_atom, alt_atom], alt_atom != atom_of_atom,
+        res_of_atom, pairs, d_native, np.asarray(thresholds, dtype=np.float64), n_res, resolve)
     with np.errstate(invalid="ignore", divide="ignore"):
-        per_residue = np.where(per_res_total > 0, per_res_good / per_res_total, np.nan)
-    total = int(conserved.sum())
-    return LddtResult(score=total / (len(thresholds) * len(pairs)), per_residue=per_residue,
-                      n_pairs=len(pairs), n_conserved=total)
-
-
-def _native_pairs(xyz: np.ndarray, res_of_atom: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
-    """Unordered atom pairs of different residues closer than ``radius`` in the native, and their distances."""
-    pairs = cKDTree(xyz).query_pairs(radius, output_type="ndarray")
-    if len(pairs) == 0:
-        return pairs.reshape(0, 2), np.zeros(0)
-    pairs = pairs[res_of_atom[pairs[:, 0]] != res_of_atom[pairs[:, 1]]]
-    d = _distances(xyz[pairs[:, 0]], xyz[pairs[:, 1]])
-    keep = d < radius
-    return pairs[keep], d[keep]
-
-
-def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    diff = a - b
-    return np.sqrt(np.einsum("ij,ij->i", diff, diff))
-
-
-def _conserved(model_xyz: np.ndarray, model_present: np.ndarray, pairs: np.ndarray, d_native: np.ndarray,
-               thresholds: tuple[float, ...]) -> np.ndarray:
-    """Number of thresholds [P] under which each pair's distance is preserved (0 if an atom is missing)."""
-    i, j = pairs[:, 0], pairs[:, 1]
-    return _count_preserved(model_xyz[i], model_present[i], model_xyz[j], model_present[j], d_native, thresholds)
-
-
-def _per_residue(pairs: np.ndarray, res_of_atom: np.ndarray, values: np.ndarray, n_res: int) -> np.ndarray:
-    """Sum of pair values per residue over the pairs that involve it: [n_res]."""
-    return (np.bincount(res_of_atom[pairs[:, 0]], weights=values, minlength=n_res)
-            + np.bincount(res_of_atom[pairs[:, 1]], weights=values, minlength=n_res))
-
-
-def _resolve_symmetry(model_pos, model_mask, aatype, res_of_atom, atom_of_atom, pairs, d_native, thresholds):
-    """Swap symmetric atom names in model residues where that scores better (per residue).
-
-    Only pairs with an ambiguous atom on one end can change, so only those are scored.
-    """
-    perm = _swap_permutations()[np.minimum(aatype, rc.UNK_INDEX)]                  # [L, 37]
-    ambiguous = perm[res_of_atom, atom_of_atom] != atom_of_atom                    # [A]
-    if not ambiguous.any():
-        return model_pos, model_mask
-    swapped_pos = np.take_along_axis(model_pos, perm[:, :, None], axis=1)         # [L, 37, 3]
-    swapped_mask = np.take_along_axis(model_mask, perm, axis=1)                   # [L, 37]
-    orig_xyz = model_pos[res_of_atom, atom_of_atom]                               # [A, 3]
-    orig_ok = model_mask[res_of_atom, atom_of_atom]
-    swap_xyz = swapped_pos[res_of_atom, atom_of_atom]
-    swap_ok = swapped_mask[res_of_atom, atom_of_atom]
-    n_res = len(aatype)
-    gain = np.zeros(n_res)
-    for end in (0, 1):  # swap the residue on one end of a pair, the other end keeps its naming
-        sel = ambiguous[pairs[:, end]]
-        a, b = pairs[sel, end], pairs[sel, 1 - end]
-        dn = d_native[sel]
-        base = _count_preserved(orig_xyz[a], orig_ok[a], orig_xyz[b], orig_ok[b], dn, thresholds)
-        alt = _count_preserved(swap_xyz[a], swap_ok[a], orig_xyz[b], orig_ok[b], dn, thresholds)
-        gain += np.bincount(res_of_atom[a], weights=alt - base, minlength=n_res)
-    flip = gain > 0
-    if not flip.any():
-        return model_pos, model_mask
-    model_pos = np.where(flip[:, None, None], swapped_pos, model_pos)
-    model_mask = np.where(flip[:, None], swapped_mask, model_mask)
-    return model_pos, model_mask
-
-
-def _count_preserved(xyz_a, ok_a, xyz_b, ok_b, d_native, thresholds):
-    """Per pair, the number of thresholds under which |d_model - d_native| stays (0 if an atom is missing)."""
-    diff = np.abs(_distances(xyz_a, xyz_b) - d_native)
-    # thresholds passed = T - number of thresholds <= diff (thresholds sorted ascending)
-    count = len(thresholds) - np.searchsorted(np.sort(np.asarray(thresholds, dtype=np.float64)), diff, side="right")
-    return np.where(ok_a & ok_b, count, 0)
+        per_residue = np.where(total > 0, good / total, np.nan)
+    return LddtResult(score=conserved / (len(thresholds) * len(pairs)), per_residue=per_residue,
+                      n_pairs=len(pairs), n_conserved=int(conserved))
