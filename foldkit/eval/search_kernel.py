@@ -216,7 +216,7 @@ def _select(d2, r2, feats, pair_keys, k_min, weight, sums):
         chosen = d2[i] < r2
         weight[i] = np.float64(chosen)
         count += np.int64(chosen)
-        key += pair_keys[i] * np.uint64(chosen)
+        key += pair_keys[i] if chosen else np.uint64(0)
     if count < k_min:
         key = np.uint64(0)
         weight[:] = 0.0
@@ -237,12 +237,12 @@ def search_kernel(xt, yt, feats, seed_start, seed_length, radius2, cut2, d0sq, m
     radii; cut2: [C] squared cutoffs; d0sq: TM d0^2 (<= 0: no TM); pair_keys [N], radius_keys [R]:
     random uint64 whose wrapping sums identify a state (selection, radius).
 
-    Every seed is superposed once; then for each radius, each seed is refined depth-first:
-    select the pairs under the radius, superpose on them, repeat, for at most
-    ``max_iterations`` superpositions. A row stops when its next state was already
-    reached at the same or an earlier step (by itself: converged; or by another row), since
+    Every seed is superposed once; then every (radius, seed) row is refined, all rows a step
+    at a time: select the pairs under the row's radius, superpose on them, for at most
+    ``max_iterations`` superpositions per row. A row stops when its next state was already
+    reached (by itself: converged; or by another row at this or an earlier step), since
     from there on it would repeat a path already followed at least as far; so every state
-    of every seed's capped trajectory is superposed and scored. Two different states share
+    of every seed's capped trajectory is superposed and scored, once. Two different states share
     a key with probability ~2^-64 per pair of states.
 
     Returns counts [C], count_tf [C, 12], tm_sum, tm_tf [12], number of superpositions.
@@ -257,7 +257,6 @@ def search_kernel(xt, yt, feats, seed_start, seed_length, radius2, cut2, d0sq, m
     cov = np.empty((3, 3))
     sums = np.empty(16)
     weight = np.empty(n)
-    d2 = np.empty(n)
     seed_d2 = np.empty((n_seeds, n))
     seed_keys = np.empty(n_seeds, dtype=np.uint64)
     n_superposed = 0
@@ -274,16 +273,36 @@ def search_kernel(xt, yt, feats, seed_start, seed_length, radius2, cut2, d0sq, m
     for r in range(radius2.shape[0]):
         for s in range(n_seeds):
             first_step[seed_keys[s] + radius_keys[r]] = 0
+    # all (radius, seed) rows advance together, step by step, so that a state is always
+    # first reached at its earliest step and no path is followed twice
+    n_rows = radius2.shape[0] * n_seeds
+    row_d2 = np.empty((n_rows, n))
+    row_radius = np.empty(n_rows, dtype=np.int64)
+    active = np.empty(n_rows, dtype=np.int64)
     for r in range(radius2.shape[0]):
         for s in range(n_seeds):
-            d2[:] = seed_d2[s]
-            for step in range(1, max_iterations):
-                key = _select(d2, radius2[r], feats, pair_keys, k_min, weight, sums) + radius_keys[r]
-                if first_step.get(key, max_iterations) <= step:
-                    break
-                first_step[key] = step
-                transform_from_sums(sums, cov, tf)
-                _deviations(xt, yt, tf, d2)
-                _record(d2, tf, cut2, d0sq, counts, count_tf, tm_best, tm_tf)
-                n_superposed += 1
+            row = r * n_seeds + s
+            row_d2[row] = seed_d2[s]
+            row_radius[row] = r
+            active[row] = row
+    n_active = n_rows
+    for step in range(1, max_iterations):
+        n_next = 0
+        for k in range(n_active):
+            row = active[k]
+            r = row_radius[row]
+            d2 = row_d2[row]
+            key = _select(d2, radius2[r], feats, pair_keys, k_min, weight, sums) + radius_keys[r]
+            if key in first_step:
+                continue
+            first_step[key] = step
+            transform_from_sums(sums, cov, tf)
+            _deviations(xt, yt, tf, d2)
+            _record(d2, tf, cut2, d0sq, counts, count_tf, tm_best, tm_tf)
+            n_superposed += 1
+            active[n_next] = row
+            n_next += 1
+        n_active = n_next
+        if n_active == 0:
+            break
     return counts, count_tf, tm_best[0], tm_tf, n_superposed
