@@ -79,15 +79,24 @@ class NativePairs:
     """The native side of lDDT (depends on the native only; reuse it for many models).
 
     res_of_atom, atom_of_atom: [A] residue and atom37 slot of each native atom
-    used; pairs: [P, 2] atom indices; d_native: [P] distances.
+    used; pairs: [P, 2] atom indices; d_native: [P] distances; the pairs come in
+    blocks of one residue pair: block_start [B + 1], block_residues [B, 2].
     """
 
     res_of_atom: np.ndarray
     atom_of_atom: np.ndarray
     pairs: np.ndarray
     d_native: np.ndarray
+    block_start: np.ndarray
+    block_residues: np.ndarray
     n_residues: int
     ca_only: bool
+
+    def pairs_per_residue(self) -> np.ndarray:
+        """[L] number of pairs that involve each residue."""
+        sizes = np.diff(self.block_start)
+        return (np.bincount(self.block_residues[:, 0], weights=sizes, minlength=self.n_residues)
+                + np.bincount(self.block_residues[:, 1], weights=sizes, minlength=self.n_residues))
 
 
 def native_pairs(native_positions: np.ndarray, native_mask: np.ndarray, ca_only: bool = False,
@@ -101,9 +110,10 @@ def native_pairs(native_positions: np.ndarray, native_mask: np.ndarray, ca_only:
     res_of_atom, atom_of_atom = np.nonzero(mask)                                  # [A], [A] grouped by residue
     xyz = np.asarray(native_positions, dtype=np.float32)[res_of_atom, atom_of_atom]  # [A, 3]
     residue_start = np.searchsorted(res_of_atom, np.arange(len(mask) + 1))        # [L + 1]
-    pairs, d_native = native_pair_list(xyz, residue_start, float(radius))         # [P, 2], [P]
+    pairs, d_native, block_start, block_residues = native_pair_list(xyz, residue_start, float(radius))
     return NativePairs(res_of_atom=res_of_atom, atom_of_atom=atom_of_atom, pairs=pairs, d_native=d_native,
-                       n_residues=len(mask), ca_only=ca_only)
+                       block_start=block_start, block_residues=block_residues, n_residues=len(mask),
+                       ca_only=ca_only)
 
 
 def lddt(model_positions: np.ndarray, model_mask: np.ndarray, native_positions: np.ndarray | None = None,
@@ -124,18 +134,19 @@ def lddt(model_positions: np.ndarray, model_mask: np.ndarray, native_positions: 
     pairs, d_native, n_res = reference.pairs, reference.d_native, reference.n_residues
     if len(pairs) == 0:
         return LddtResult(score=float("nan"), per_residue=np.full(n_res, np.nan), n_pairs=0, n_conserved=0)
-    model_mask = np.asarray(model_mask) > 0                                      # [L, 37]
-    model_pos = np.asarray(model_positions, dtype=np.float32)                    # [L, 37, 3]
+    model_pos = np.asarray(model_positions, dtype=np.float32).copy()              # [L, 37, 3]
+    model_pos[~(np.asarray(model_mask) > 0)] = np.nan                            # missing atoms never match
     resolve = bool(resolve_symmetry and not reference.ca_only and aatype is not None)
     if resolve:
         perm = _swap_permutations()[np.minimum(np.asarray(aatype), rc.UNK_INDEX)]  # [L, 37]
         alt_atom = perm[res_of_atom, atom_of_atom]                              # [A] swapped-name slot
     else:
         alt_atom = atom_of_atom
-    conserved, good, total, _ = preserved_counts(
-        model_pos[res_of_atom, atom_of_atom], model_mask[res_of_atom, atom_of_atom],
-        model_pos[res_of_atom, alt_atom], model_mask[res_of_atom, alt_atom], alt_atom != atom_of_atom,
-        res_of_atom, pairs, d_native, np.asarray(thresholds, dtype=np.float64), n_res, resolve)
+    conserved, good, _ = preserved_counts(
+        model_pos[res_of_atom, atom_of_atom], model_pos[res_of_atom, alt_atom], alt_atom != atom_of_atom,
+        res_of_atom, pairs, d_native, np.asarray(thresholds, dtype=np.float64), reference.block_start,
+        reference.block_residues, n_res, resolve)
+    total = reference.pairs_per_residue() * len(thresholds)
     with np.errstate(invalid="ignore", divide="ignore"):
         per_residue = np.where(total > 0, good / total, np.nan)
     return LddtResult(score=conserved / (len(thresholds) * len(pairs)), per_residue=per_residue,
