@@ -172,7 +172,7 @@ def _count_under(d2, limit):
     return count
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True, fastmath=True, error_model="numpy")   # no zero-division branch: vectorises
 def _tm_sum(d2, d0sq):
     """sum_i 1 / (1 + d_i^2 / d0^2)."""
     s = 0.0
