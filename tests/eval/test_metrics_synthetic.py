@@ -117,3 +117,40 @@ def test_lddt_precomputed_native_pairs_give_the_same_result():
     reused = lddt(model, mask, aatype=aatype, reference=native_pairs(pos, mask))
     assert direct.n_pairs == reused.n_pairs and direct.n_conserved == reused.n_conserved
     np.testing.assert_array_equal(direct.per_residue, reused.per_residue)
+
+
+def test_lddt_pair_list_and_counts_equal_a_brute_force_loop():
+    """Native pairs (incl. residues without atoms) and per-residue counts vs a plain double loop."""
+    from foldkit.eval.lddt import native_pairs
+
+    rng = np.random.default_rng(12)
+    aatype, pos, mask = _atom37(36, rng, resname="GLU")
+    mask[[5, 17]] = 0                                            # residues with no native atoms
+    model = pos + rng.normal(scale=0.9, size=pos.shape)
+    model_mask = mask.copy()
+    model_mask[rng.random(mask.shape) < 0.1] = 0                 # scattered missing model atoms
+    reference = native_pairs(pos, mask)
+    res, atom = np.nonzero(mask > 0)
+    xyz = pos[res, atom].astype(np.float32)
+    expected = {(i, j) for i in range(len(res)) for j in range(i + 1, len(res))
+                if res[i] != res[j] and np.linalg.norm(xyz[i] - xyz[j]) < 15.0}
+    assert {tuple(p) for p in reference.pairs.tolist()} == expected
+    assert len(reference.pairs) == len(expected)
+    sizes = np.diff(reference.block_start)
+    assert sizes.min() > 0 and sizes.sum() == len(expected)
+    for (r, s), first, size in zip(reference.block_residues, reference.block_start, sizes):
+        block = reference.pairs[first:first + size]
+        assert r < s and (res[block[:, 0]] == r).all() and (res[block[:, 1]] == s).all()
+    # per-residue conserved fraction, without symmetry resolution, by hand
+    good, total = np.zeros(36), np.zeros(36)
+    present = model_mask[res, atom] > 0
+    for i, j in expected:
+        d_native = np.linalg.norm(xyz[i] - xyz[j])
+        d_model = np.linalg.norm(model[res[i], atom[i]].astype(np.float32) - model[res[j], atom[j]].astype(np.float32))
+        kept = sum(abs(d_model - d_native) < t for t in (0.5, 1.0, 2.0, 4.0)) if present[i] and present[j] else 0
+        for r in (res[i], res[j]):
+            good[r] += kept
+            total[r] += 4
+    result = lddt(model, model_mask, aatype=aatype, reference=reference, resolve_symmetry=False)
+    assert result.n_conserved == good.sum() / 2
+    np.testing.assert_allclose(result.per_residue, np.where(total > 0, good / np.maximum(total, 1), np.nan))
