@@ -6,19 +6,13 @@ import argparse
 from pathlib import Path
 
 from foldkit.errors import InputError
-from foldkit.viz import plots
 from foldkit.viz.colors import SCHEMES, residue_plddt
 from foldkit.viz.html import Plot, find_3dmol_js, write_html
 from foldkit.viz.prediction_folder import read_prediction_folder
 from foldkit.viz.scene import STYLES
-from foldkit.viz.view import (
-    load_chains,
-    prediction_figures,
-    prediction_scenes,
-    structure_scene,
-    superpose,
-    superposition_scene,
-)
+
+# foldkit.viz.view and foldkit.viz.plots (matplotlib, the compiled scorer) are imported in run():
+# building the CLI parser imports every command module, and `foldkit --help` should stay quick.
 
 
 def add_parser(subparsers) -> None:
@@ -44,11 +38,14 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def _png(figure) -> bytes:
-    return plots.figure_png(figure, dpi=90)
-
-
 def run(args: argparse.Namespace) -> int:
+    from foldkit.viz import plots
+    from foldkit.viz.view import (load_chains, prediction_figures, prediction_scenes, structure_scene,
+                                  superpose, superposition_scene)
+
+    def _png(figure) -> bytes:
+        return plots.figure_png(figure, dpi=90)
+
     path = Path(args.path)
     if not path.exists():
         raise InputError("no such file or folder", path=str(path))

@@ -6,6 +6,13 @@ superposition search is in :mod:`search` and :mod:`superpose`; CASP naming and
 target-set scoring in :mod:`casp`, :mod:`target_set` and :mod:`ranking`.
 """
 
-from foldkit.eval.scores import Scores, score_structures
-
 __all__ = ["Scores", "score_structures"]
+
+
+def __getattr__(name: str):
+    # lazy: importing a light submodule (casp naming, ranking) should not load the compiled kernels
+    if name in __all__:
+        from foldkit.eval import scores
+
+        return getattr(scores, name)
+    raise AttributeError(f"module 'foldkit.eval' has no attribute {name!r}")
