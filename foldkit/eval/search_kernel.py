@@ -4,15 +4,17 @@ One refinement step is: Kabsch on the selected pairs (their 16 moment sums,
 see :class:`foldkit.eval.superpose.PairMoments`), deviations of every pair
 under that transform, the pair counts under every cutoff and the TM sum, then
 the next selection (pairs under the row's radius). Each step is a few fused
-passes over the N pairs, so a superposition costs ~1-2 us instead of numpy's
-~3 us plus the per-batch overhead. Rotations come from Horn's quaternion
-matrix in closed form (top eigenvalue by Newton on its characteristic
-polynomial, eigenvector from the adjugate), with a 3x3 SVD for degenerate
-covariances.
+passes over the N pairs, ~1 us for 250 pairs instead of numpy's ~3 us plus
+the per-batch overhead. Rotations come from Horn's quaternion matrix in closed
+form (top eigenvalue by Newton on its characteristic polynomial, eigenvector
+from the adjugate), with cyclic Jacobi sweeps on the same matrix for
+degenerate covariances. Superposed states are remembered in an open-addressing
+set of their 64-bit keys.
 
 Functions are compiled on first use and cached on disk (``cache=True``): the
-first call in a fresh installation takes ~10 s, later processes load the
-cached machine code in ~0.2 s.
+first scoring call of a fresh installation takes ~10 s (all kernels), later
+processes load the cached machine code in ~0.2 s. Array expressions and numba's
+typed dict are avoided on purpose: they cost seconds of compilation.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from numba import njit
 TRANSFORM_SIZE = 12
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _minor3(b, skip_r, skip_c):
     """Determinant of the 3x3 minor of the 4x4 ``b`` without row ``skip_r`` and column ``skip_c``."""
     r0 = 1 if skip_r == 0 else 0
@@ -45,13 +47,8 @@ def _det4(b):
 
 
 @njit(cache=True)
-def _horn_rotation(cov, out):
-    """Rotation (row-major into ``out[:9]``) maximising tr(R C), C = sum (x - mx)(y - my)^T.
-
-    Returns False when the top eigenvalue of Horn's matrix is (nearly)
-    degenerate, so that its eigenvector is ill-defined, or when the rotation
-    found does not reach that eigenvalue; the caller then uses the SVD.
-    """
+def _horn_matrix(cov):
+    """Horn's symmetric 4x4 matrix K(C): its top eigenvector is the optimal unit quaternion."""
     k = np.empty((4, 4))
     k[0, 0] = cov[0, 0] + cov[1, 1] + cov[2, 2]
     k[1, 1] = cov[0, 0] - cov[1, 1] - cov[2, 2]
@@ -63,6 +60,34 @@ def _horn_rotation(cov, out):
     k[1, 2] = k[2, 1] = cov[0, 1] + cov[1, 0]
     k[1, 3] = k[3, 1] = cov[2, 0] + cov[0, 2]
     k[2, 3] = k[3, 2] = cov[1, 2] + cov[2, 1]
+    return k
+
+
+@njit(cache=True)
+def _quaternion_rotation(q, out):
+    """Rotation matrix (row-major into ``out[:9]``) of the quaternion q = (w, x, y, z), normalised here."""
+    norm = np.sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3])
+    w, x, y, z = q[0] / norm, q[1] / norm, q[2] / norm, q[3] / norm
+    out[0] = w * w + x * x - y * y - z * z
+    out[1] = 2.0 * (x * y - w * z)
+    out[2] = 2.0 * (x * z + w * y)
+    out[3] = 2.0 * (x * y + w * z)
+    out[4] = w * w - x * x + y * y - z * z
+    out[5] = 2.0 * (y * z - w * x)
+    out[6] = 2.0 * (x * z - w * y)
+    out[7] = 2.0 * (y * z + w * x)
+    out[8] = w * w - x * x - y * y + z * z
+
+
+@njit(cache=True)
+def _horn_rotation(cov, out):
+    """Rotation (row-major into ``out[:9]``) maximising tr(R C), C = sum (x - mx)(y - my)^T.
+
+    Returns False when the top eigenvalue of Horn's matrix is (nearly)
+    degenerate, so that its eigenvector is ill-defined, or when the rotation
+    found does not reach that eigenvalue; the caller then uses Jacobi sweeps.
+    """
+    k = _horn_matrix(cov)
     frob2 = 0.0
     for i in range(3):
         for j in range(3):
@@ -102,16 +127,7 @@ def _horn_rotation(cov, out):
     norm = np.sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3])
     if not (best > 1e-10 * max(abs(lam), 1e-300) ** 3) or not (norm > 0.0):
         return False
-    w, x, y, z = q[0] / norm, q[1] / norm, q[2] / norm, q[3] / norm
-    out[0] = w * w + x * x - y * y - z * z
-    out[1] = 2.0 * (x * y - w * z)
-    out[2] = 2.0 * (x * z + w * y)
-    out[3] = 2.0 * (x * y + w * z)
-    out[4] = w * w - x * x + y * y - z * z
-    out[5] = 2.0 * (y * z - w * x)
-    out[6] = 2.0 * (x * z - w * y)
-    out[7] = 2.0 * (y * z + w * x)
-    out[8] = w * w - x * x - y * y + z * z
+    _quaternion_rotation(q, out)
     # q^T K q = tr(R C) must reach the top eigenvalue; near a double root Newton can stop
     # early and leave an arbitrary q, which this catches.
     gain = 0.0
@@ -122,24 +138,56 @@ def _horn_rotation(cov, out):
 
 
 @njit(cache=True)
-def _svd_rotation(cov, out):
-    """The same rotation from the SVD of C (reflection fixed on the weakest axis)."""
-    u, _, vt = np.linalg.svd(cov)
-    v = vt.T.copy()
-    r = v @ u.T
-    if np.linalg.det(r) < 0.0:
-        v[:, 2] *= -1.0
-        r = v @ u.T
-    for i in range(3):
-        for j in range(3):
-            out[3 * i + j] = r[i, j]
+def _jacobi_rotation(cov, out):
+    """The same rotation from Horn's matrix diagonalised by cyclic Jacobi sweeps (any covariance).
+
+    Where the top eigenvalue is repeated, every vector of its eigenspace is an optimal quaternion.
+    """
+    a = _horn_matrix(cov)
+    v = np.eye(4)
+    for _ in range(60):
+        off = 0.0
+        for p in range(3):
+            for q in range(p + 1, 4):
+                off += a[p, q] * a[p, q]
+        if off <= 1e-30 * (1.0 + a[0, 0] ** 2 + a[1, 1] ** 2 + a[2, 2] ** 2 + a[3, 3] ** 2):
+            break
+        for p in range(3):
+            for q in range(p + 1, 4):
+                if a[p, q] == 0.0:
+                    continue
+                # the plane rotation (c, s) that zeroes a[p, q]: t = tan(angle), smaller root
+                theta = (a[q, q] - a[p, p]) / (2.0 * a[p, q])
+                t = (1.0 if theta >= 0.0 else -1.0) / (abs(theta) + np.sqrt(theta * theta + 1.0))
+                c = 1.0 / np.sqrt(t * t + 1.0)
+                s = t * c
+                for k in range(4):          # A <- A J (columns p, q)
+                    akp, akq = a[k, p], a[k, q]
+                    a[k, p] = c * akp - s * akq
+                    a[k, q] = s * akp + c * akq
+                for k in range(4):          # A <- J^T A (rows p, q)
+                    apk, aqk = a[p, k], a[q, k]
+                    a[p, k] = c * apk - s * aqk
+                    a[q, k] = s * apk + c * aqk
+                for k in range(4):          # V <- V J
+                    vkp, vkq = v[k, p], v[k, q]
+                    v[k, p] = c * vkp - s * vkq
+                    v[k, q] = s * vkp + c * vkq
+    top = 0
+    for i in range(1, 4):
+        if a[i, i] > a[top, top]:
+            top = i
+    q = np.empty(4)
+    for i in range(4):
+        q[i] = v[i, top]
+    _quaternion_rotation(q, out)
 
 
 @njit(cache=True)
 def rotation_from_covariance(cov, out):
     """Proper rotation into ``out[:9]`` maximising tr(R C) for the 3x3 cross-covariance ``cov``."""
     if not _horn_rotation(cov, out):
-        _svd_rotation(cov, out)
+        _jacobi_rotation(cov, out)
 
 
 @njit(cache=True)
@@ -188,12 +236,14 @@ def _record(d2, tf, cut2, d0sq, counts, count_tf, tm_best, tm_tf):
         count = _count_under(d2, cut2[k])
         if count > counts[k]:
             counts[k] = count
-            count_tf[k, :] = tf
+            for j in range(TRANSFORM_SIZE):
+                count_tf[k, j] = tf[j]
     if d0sq > 0.0:
         s = _tm_sum(d2, d0sq)
         if s > tm_best[0]:
             tm_best[0] = s
-            tm_tf[:] = tf
+            for j in range(TRANSFORM_SIZE):
+                tm_tf[j] = tf[j]
 
 
 @njit(cache=True, fastmath=True)
@@ -220,11 +270,38 @@ def _select(d2, r2, feats, pair_keys, k_min, weight, sums):
     if count < k_min:
         key = np.uint64(0)
         weight[:] = 0.0
-        for i in np.argsort(d2, kind="mergesort")[:k_min]:
-            weight[i] = 1.0
-            key += pair_keys[i]
+        for _ in range(k_min):      # the k_min nearest, ties to the lower index
+            nearest = -1
+            for i in range(d2.shape[0]):
+                if weight[i] == 0.0 and (nearest < 0 or d2[i] < d2[nearest]):
+                    nearest = i
+            weight[nearest] = 1.0
+            key += pair_keys[nearest]
     _weighted_sums(feats, weight, sums)
     return key
+
+
+@njit(cache=True)
+def _key_table(max_keys):
+    """Empty open-addressing set for up to ``max_keys`` uint64 keys: (slots, used), half full at most."""
+    size = 2
+    while size < 2 * max_keys:
+        size *= 2
+    return np.zeros(size, dtype=np.uint64), np.zeros(size, dtype=np.bool_)
+
+
+@njit(cache=True)
+def _insert_key(slots, used, key):
+    """Add ``key`` to the set; False if it was already there. Keys are random sums: low bits hash them."""
+    mask = np.uint64(slots.shape[0] - 1)
+    i = key & mask
+    while used[i]:
+        if slots[i] == key:
+            return False
+        i = (i + np.uint64(1)) & mask
+    used[i] = True
+    slots[i] = key
+    return True
 
 
 @njit(cache=True)
@@ -261,18 +338,21 @@ def search_kernel(xt, yt, feats, seed_start, seed_length, radius2, cut2, d0sq, m
     seed_keys = np.empty(n_seeds, dtype=np.uint64)
     n_superposed = 0
     for s in range(n_seeds):
-        weight[:] = 0.0
-        weight[seed_start[s]:seed_start[s] + seed_length[s]] = 1.0
-        seed_keys[s] = np.sum(pair_keys[seed_start[s]:seed_start[s] + seed_length[s]])
+        seed_keys[s] = 0
+        for i in range(n):
+            inside = seed_start[s] <= i < seed_start[s] + seed_length[s]
+            weight[i] = 1.0 if inside else 0.0
+            seed_keys[s] += pair_keys[i] if inside else np.uint64(0)
         _weighted_sums(feats, weight, sums)
         transform_from_sums(sums, cov, tf)
         _deviations(xt, yt, tf, seed_d2[s])
         _record(seed_d2[s], tf, cut2, d0sq, counts, count_tf, tm_best, tm_tf)
         n_superposed += 1
-    first_step = dict()
+    # every state (selection, radius) superposed so far; at most one per row and step
+    seen_keys, seen_used = _key_table(radius2.shape[0] * n_seeds * max_iterations)
     for r in range(radius2.shape[0]):
         for s in range(n_seeds):
-            first_step[seed_keys[s] + radius_keys[r]] = 0
+            _insert_key(seen_keys, seen_used, seed_keys[s] + radius_keys[r])
     # all (radius, seed) rows advance together, step by step, so that a state is always
     # first reached at its earliest step and no path is followed twice
     n_rows = radius2.shape[0] * n_seeds
@@ -282,7 +362,8 @@ def search_kernel(xt, yt, feats, seed_start, seed_length, radius2, cut2, d0sq, m
     for r in range(radius2.shape[0]):
         for s in range(n_seeds):
             row = r * n_seeds + s
-            row_d2[row] = seed_d2[s]
+            for i in range(n):
+                row_d2[row, i] = seed_d2[s, i]
             row_radius[row] = r
             active[row] = row
     n_active = n_rows
@@ -293,9 +374,8 @@ def search_kernel(xt, yt, feats, seed_start, seed_length, radius2, cut2, d0sq, m
             r = row_radius[row]
             d2 = row_d2[row]
             key = _select(d2, radius2[r], feats, pair_keys, k_min, weight, sums) + radius_keys[r]
-            if key in first_step:
+            if not _insert_key(seen_keys, seen_used, key):
                 continue
-            first_step[key] = step
             transform_from_sums(sums, cov, tf)
             _deviations(xt, yt, tf, d2)
             _record(d2, tf, cut2, d0sq, counts, count_tf, tm_best, tm_tf)

@@ -3,7 +3,7 @@
 import numpy as np
 
 from foldkit.eval.search import SearchConfig, _state_keys, fragment_seeds, search
-from foldkit.eval.search_kernel import _horn_rotation, rotation_from_covariance
+from foldkit.eval.search_kernel import _horn_rotation, _jacobi_rotation, rotation_from_covariance
 from foldkit.eval.superpose import PairMoments, kabsch, rotations_from_covariance as svd_rotations
 from tests.eval.helpers import chain_ca, random_rotation
 
@@ -77,7 +77,7 @@ def test_state_keys_are_fixed_and_distinct():
 
 
 def test_compiled_rotations_reach_the_svd_optimum():
-    """Closed-form quaternion rotations vs SVD, incl. 3-point, planar, reflected, noisy and degenerate sets."""
+    """Closed-form and Jacobi quaternion rotations vs SVD, incl. 3-point, planar, reflected, noisy, degenerate sets."""
     rng = np.random.default_rng(7)
     covs = []
     for n_points in (3, 4, 8):
@@ -108,3 +108,13 @@ def test_compiled_rotations_reach_the_svd_optimum():
     horn_ok = np.array([_horn_rotation(np.ascontiguousarray(c), out) for c in covs])
     assert horn_ok[:-3].mean() > 0.95
     assert not horn_ok[-3]
+    # the Jacobi fallback reaches the optimum on every covariance, regular or degenerate
+    jacobi = []
+    for cov in covs:
+        _jacobi_rotation(np.ascontiguousarray(cov), out)
+        jacobi.append(out[:9].reshape(3, 3).copy())
+    jacobi = np.asarray(jacobi)
+    assert np.allclose(jacobi @ np.swapaxes(jacobi, 1, 2), np.eye(3), atol=1e-10)
+    assert np.allclose(np.linalg.det(jacobi), 1.0, atol=1e-10)
+    gain_jacobi = np.einsum("sij,sji->s", jacobi, covs)
+    assert np.all(gain_jacobi >= gain_ref - 1e-9 * np.abs(gain_ref).max())
