@@ -6,16 +6,17 @@ Distances are single precision, as OpenStructure computes them: each
 coordinate difference, the sum of squares and the square root in float32. A
 missing model atom has NaN coordinates, so every comparison involving it fails
 and its pairs count as not preserved without a branch.
-Compiled on first use and cached on disk (see :mod:`foldkit.eval.search_kernel`).
+Compiled on first use and cached on disk (see :mod:`foldkit.eval.compiled`).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from foldkit.eval.compiled import compiled
 
 
-@njit(cache=True)
+@compiled
 def _residue_spheres(xyz, residue_start):
     """Centre [L, 3] and radius [L] of a sphere around each residue's atoms (zero for empty residues)."""
     n_res = residue_start.shape[0] - 1
@@ -38,7 +39,7 @@ def _residue_spheres(xyz, residue_start):
     return centre, extent
 
 
-@njit(cache=True)
+@compiled
 def native_pair_list(xyz, residue_start, radius):
     """Atom pairs of different residues closer than ``radius``, in residue-pair blocks.
 
@@ -90,7 +91,7 @@ def native_pair_list(xyz, residue_start, radius):
     return pairs[:n].copy(), dist[:n].copy(), block_start[:n_blocks + 1].copy(), block_residues[:n_blocks].copy()
 
 
-@njit(cache=True, inline="always")
+@compiled(inline="always")
 def _n_preserved(xyz_a, a, xyz_b, b, d_native, thresholds):
     """Number of thresholds t with |d_model - d_native| < t (0 if either atom is NaN, i.e. missing)."""
     dx = xyz_a[a, 0] - xyz_b[b, 0]
@@ -103,7 +104,7 @@ def _n_preserved(xyz_a, a, xyz_b, b, d_native, thresholds):
     return count
 
 
-@njit(cache=True)
+@compiled
 def _better_swapped(xyz, alt_xyz, ambiguous, res_of_atom, pairs, d_native, thresholds, block_start,
                     block_residues, n_res):
     """[L] whether each residue preserves more of its pairs with an ambiguous atom in the swapped
@@ -126,7 +127,7 @@ def _better_swapped(xyz, alt_xyz, ambiguous, res_of_atom, pairs, d_native, thres
     return gain > 0
 
 
-@njit(cache=True)
+@compiled
 def preserved_counts(xyz, alt_xyz, ambiguous, res_of_atom, pairs, d_native, thresholds, block_start,
                      block_residues, n_res, resolve_symmetry):
     """Per-residue preserved-distance counts, after choosing each residue's better atom naming.

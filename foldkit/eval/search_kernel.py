@@ -20,13 +20,14 @@ typed dict are avoided on purpose: they cost seconds of compilation.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from foldkit.eval.compiled import compiled
 
 # A transform is 12 doubles: R row-major (9), then t (3); x_sup = R x + t.
 TRANSFORM_SIZE = 12
 
 
-@njit(cache=True)
+@compiled
 def _minor3(b, skip_r, skip_c):
     """Determinant of the 3x3 minor of the 4x4 ``b`` without row ``skip_r`` and column ``skip_c``."""
     r0 = 1 if skip_r == 0 else 0
@@ -40,13 +41,13 @@ def _minor3(b, skip_r, skip_c):
             + b[r0, c2] * (b[r1, c0] * b[r2, c1] - b[r1, c1] * b[r2, c0]))
 
 
-@njit(cache=True)
+@compiled
 def _det4(b):
     return (b[0, 0] * _minor3(b, 0, 0) - b[0, 1] * _minor3(b, 0, 1)
             + b[0, 2] * _minor3(b, 0, 2) - b[0, 3] * _minor3(b, 0, 3))
 
 
-@njit(cache=True)
+@compiled
 def _horn_matrix(cov):
     """Horn's symmetric 4x4 matrix K(C): its top eigenvector is the optimal unit quaternion."""
     k = np.empty((4, 4))
@@ -63,7 +64,7 @@ def _horn_matrix(cov):
     return k
 
 
-@njit(cache=True)
+@compiled
 def _quaternion_rotation(q, out):
     """Rotation matrix (row-major into ``out[:9]``) of the quaternion q = (w, x, y, z), normalised here."""
     norm = np.sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3])
@@ -79,7 +80,7 @@ def _quaternion_rotation(q, out):
     out[8] = w * w - x * x - y * y + z * z
 
 
-@njit(cache=True)
+@compiled
 def _horn_rotation(cov, out):
     """Rotation (row-major into ``out[:9]``) maximising tr(R C), C = sum (x - mx)(y - my)^T.
 
@@ -137,7 +138,7 @@ def _horn_rotation(cov, out):
     return gain >= lam - 1e-8 * abs(lam)
 
 
-@njit(cache=True)
+@compiled
 def _jacobi_rotation(cov, out):
     """The same rotation from Horn's matrix diagonalised by cyclic Jacobi sweeps (any covariance).
 
@@ -183,14 +184,14 @@ def _jacobi_rotation(cov, out):
     _quaternion_rotation(q, out)
 
 
-@njit(cache=True)
+@compiled
 def rotation_from_covariance(cov, out):
     """Proper rotation into ``out[:9]`` maximising tr(R C) for the 3x3 cross-covariance ``cov``."""
     if not _horn_rotation(cov, out):
         _jacobi_rotation(cov, out)
 
 
-@njit(cache=True)
+@compiled
 def transform_from_sums(sums, cov, tf):
     """Kabsch transform ``tf`` [12] from the 16 moment sums of a selection (x_i y_j (9), x (3), y (3), count)."""
     n = max(sums[15], 1e-12)
@@ -202,7 +203,7 @@ def transform_from_sums(sums, cov, tf):
         tf[9 + i] = (sums[12 + i] - (tf[3 * i] * sums[9] + tf[3 * i + 1] * sums[10] + tf[3 * i + 2] * sums[11])) / n
 
 
-@njit(cache=True, fastmath=True)
+@compiled(fastmath=True)
 def _deviations(xt, yt, tf, d2):
     """d2 [N] = |R x + t - y|^2 for coordinates xt, yt [3, N]."""
     for i in range(xt.shape[1]):
@@ -212,7 +213,7 @@ def _deviations(xt, yt, tf, d2):
         d2[i] = a * a + b * b + c * c
 
 
-@njit(cache=True)
+@compiled
 def _count_under(d2, limit):
     count = 0
     for i in range(d2.shape[0]):
@@ -220,7 +221,7 @@ def _count_under(d2, limit):
     return count
 
 
-@njit(cache=True, fastmath=True, error_model="numpy")   # no zero-division branch: vectorises
+@compiled(fastmath=True, error_model="numpy")   # no zero-division branch: vectorises
 def _tm_sum(d2, d0sq):
     """sum_i 1 / (1 + d_i^2 / d0^2)."""
     s = 0.0
@@ -229,7 +230,7 @@ def _tm_sum(d2, d0sq):
     return s * d0sq
 
 
-@njit(cache=True)
+@compiled
 def _record(d2, tf, cut2, d0sq, counts, count_tf, tm_best, tm_tf):
     """Keep ``tf`` wherever it beats the best count under a cutoff or the best TM sum."""
     for k in range(cut2.shape[0]):
@@ -246,7 +247,7 @@ def _record(d2, tf, cut2, d0sq, counts, count_tf, tm_best, tm_tf):
                 tm_tf[j] = tf[j]
 
 
-@njit(cache=True, fastmath=True)
+@compiled(fastmath=True)
 def _weighted_sums(feats, weight, sums):
     """sums [16] = feats [16, N] @ weight [N]."""
     for j in range(16):
@@ -257,7 +258,7 @@ def _weighted_sums(feats, weight, sums):
         sums[j] = s
 
 
-@njit(cache=True)
+@compiled
 def _select(d2, r2, feats, pair_keys, k_min, weight, sums):
     """Select the pairs with d2 < r2 (or the k_min nearest if fewer); their moment sums; the selection's key."""
     key = np.uint64(0)
@@ -281,7 +282,7 @@ def _select(d2, r2, feats, pair_keys, k_min, weight, sums):
     return key
 
 
-@njit(cache=True)
+@compiled
 def _key_table(max_keys):
     """Empty open-addressing set for up to ``max_keys`` uint64 keys: (slots, used), half full at most."""
     size = 2
@@ -290,7 +291,7 @@ def _key_table(max_keys):
     return np.zeros(size, dtype=np.uint64), np.zeros(size, dtype=np.bool_)
 
 
-@njit(cache=True)
+@compiled
 def _insert_key(slots, used, key):
     """Add ``key`` to the set; False if it was already there. Keys are random sums: low bits hash them."""
     mask = np.uint64(slots.shape[0] - 1)
@@ -304,7 +305,7 @@ def _insert_key(slots, used, key):
     return True
 
 
-@njit(cache=True)
+@compiled
 def search_kernel(xt, yt, feats, seed_start, seed_length, radius2, cut2, d0sq, max_iterations, k_min,
                   pair_keys, radius_keys):
     """Seeded iterative refinement; maxima of the counts under ``cut2`` and of the TM sum.
