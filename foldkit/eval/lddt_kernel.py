@@ -6,14 +6,14 @@ Distances are single precision, as OpenStructure computes them: each
 coordinate difference, the sum of squares and the square root in float32. A
 missing model atom has NaN coordinates, so every comparison involving it fails
 and its pairs count as not preserved without a branch.
-Compiled on first use and cached on disk (see :mod:`foldkit.eval.compiled`).
+Compiled on first use and cached on disk (see :mod:`foldkit.compiled`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from foldkit.eval.compiled import compiled
+from foldkit.compiled import compiled
 
 
 @compiled

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from foldkit.eval.compiled import compiled
+from foldkit.compiled import compiled
 
 # A transform is 12 doubles: R row-major (9), then t (3); x_sup = R x + t.
 TRANSFORM_SIZE = 12

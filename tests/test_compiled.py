@@ -3,7 +3,7 @@
 import numpy as np
 from numba.core import caching
 
-from foldkit.eval.compiled import compiled
+from foldkit.compiled import compiled
 
 
 def _add_one(x):

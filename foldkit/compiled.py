@@ -1,4 +1,4 @@
-"""numba compilation for the scoring kernels, cached on disk where a cache can be written."""
+"""numba compilation for foldkit's compiled loops (scoring, PDB columns), cached on disk where possible."""
 
 from __future__ import annotations
 
