@@ -34,6 +34,7 @@ import dataclasses
 import functools
 
 import numpy as np
+
 from foldkit import constants as rc
 from foldkit.eval.lddt_kernel import native_pair_list, preserved_counts
 
@@ -142,7 +143,7 @@ def lddt(model_positions: np.ndarray, model_mask: np.ndarray, native_positions: 
         alt_atom = perm[res_of_atom, atom_of_atom]                              # [A] swapped-name slot
     else:
         alt_atom = atom_of_atom
-    conserved, good, _ = preserved_counts(
+    conserved, good = preserved_counts(
         model_pos[res_of_atom, atom_of_atom], model_pos[res_of_atom, alt_atom], alt_atom != atom_of_atom,
         res_of_atom, pairs, d_native, np.asarray(thresholds, dtype=np.float64), reference.block_start,
         reference.block_residues, n_res, resolve)

@@ -137,9 +137,8 @@ def preserved_counts(xyz, alt_xyz, ambiguous, res_of_atom, pairs, d_native, thre
     symmetric partner; pairs [P, 2], d_native [P] float32, block_start [B + 1], block_residues
     [B, 2]: from :func:`native_pair_list`; thresholds: [T].
     A residue takes the swapped naming when that preserves more of its pairs whose other
-    end keeps its given naming. Returns (total count, per-residue counts [L], swapped [L]).
+    end keeps its given naming. Returns (total count, per-residue counts [L]).
     """
-    swapped = np.zeros(n_res, dtype=np.bool_)
     use_xyz = xyz
     if resolve_symmetry:
         swapped = _better_swapped(xyz, alt_xyz, ambiguous, res_of_atom, pairs, d_native, thresholds,
@@ -157,4 +156,4 @@ def preserved_counts(xyz, alt_xyz, ambiguous, res_of_atom, pairs, d_native, thre
         conserved += count
         good[block_residues[k, 0]] += count
         good[block_residues[k, 1]] += count
-    return conserved, good, swapped
+    return conserved, good

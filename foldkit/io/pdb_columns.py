@@ -47,11 +47,10 @@ class StandardNumbers:
 def standard_numbers(matrix: np.ndarray) -> StandardNumbers:
     """Coordinates, occupancy/B-factor and residue numbers of an ASCII [N, >=66] record matrix, each group
     parsed exactly as the general parser would when every record writes it the standard way."""
-    from foldkit.io.pdb_numbers import FIELD_GROUP, NUMERIC_FIELDS, standard_fields   # numba, on first use
+    # numba: loaded on first use, not at import
+    from foldkit.io.pdb_numbers import standard_fields
 
-    values, valid = standard_fields(np.ascontiguousarray(matrix, dtype=np.uint8),
-                                    np.asarray(NUMERIC_FIELDS, dtype=np.int64),
-                                    np.asarray(FIELD_GROUP, dtype=np.int64), 3)        # [6, N], [3]
+    values, valid = standard_fields(matrix)                                      # [6, N], [3]
     return StandardNumbers(coords=values[0:3].T.copy() if valid[0] else None,
                            occupancy_and_b=values[3:5].T.copy() if valid[1] else None,
                            resseq=values[5].astype(np.int64) if valid[2] else None)

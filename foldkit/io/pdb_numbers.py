@@ -19,6 +19,8 @@ NUMERIC_FIELDS = ((30, 8, 3), (38, 8, 3), (46, 8, 3),      # x, y, z        '%8.
                   (22, 4, 0))                              # residue number '%4d'
 # groups that fall back to the general parser together: coordinates, occupancy/B, residue number
 FIELD_GROUP = (0, 0, 0, 1, 1, 2)
+_FIELDS = np.asarray(NUMERIC_FIELDS, dtype=np.int64)        # [6, 3]
+_GROUPS = np.asarray(FIELD_GROUP, dtype=np.int64)           # [6]
 
 _SPACE, _MINUS, _DOT, _ZERO, _NINE = 32, 45, 46, 48, 57   # ASCII codes
 
@@ -57,8 +59,14 @@ def _standard_field(row, first, width, decimals):
     return (-1.0 if negative else 1.0) * np.float64(number) / scale, True
 
 
+def standard_fields(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Values [6, N] of :data:`NUMERIC_FIELDS` in every row of the ASCII record matrix [N, W], and [3]
+    whether every row writes each group (:data:`FIELD_GROUP`) the standard way."""
+    return _standard_fields(np.ascontiguousarray(matrix, dtype=np.uint8), _FIELDS, _GROUPS, 3)
+
+
 @compiled
-def standard_fields(matrix, fields, groups, n_groups):
+def _standard_fields(matrix, fields, groups, n_groups):
     """Values [F, N] of ``fields`` ([F, 3] first column, width, decimals) in every row of ``matrix``
     ([N, W] uint8), and [n_groups] whether every row writes each group of fields the standard way."""
     values = np.zeros((fields.shape[0], matrix.shape[0]))
