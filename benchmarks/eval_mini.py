@@ -186,12 +186,18 @@ class Predictor:
         return predict(self.runner, self.model, sequence, residue_index, msa, compiled)
 
 
+def model_outputs(runner: ModelRunner, model: LoadedModel, sequence: str, residue_index: np.ndarray,
+                  msa: Msa | None = None) -> tuple[dict, dict]:
+    """(features, network outputs) of one sequence with deterministic features (seed 0)."""
+    raw = make_raw_features(sequence, [msa or Msa.single_sequence(sequence, "query")], "query", residue_index)
+    features = process_features(raw, model.features, seed=0)
+    return features, runner.predict(features)
+
+
 def predict(runner: ModelRunner, model: LoadedModel, sequence: str, residue_index: np.ndarray,
             msa: Msa | None = None, compiled: bool = False) -> Prediction:
     """Predict one sequence with deterministic features (seed 0), numbered by ``residue_index``."""
-    raw = make_raw_features(sequence, [msa or Msa.single_sequence(sequence, "query")], "query", residue_index)
-    features = process_features(raw, model.features, seed=0)
-    outputs = runner.predict(features)
+    features, outputs = model_outputs(runner, model, sequence, residue_index, msa)
     plddt = np.asarray(outputs["confidence/plddt"], np.float32)                        # [L]
     protein = predicted_protein(features["aatype"][0], residue_index, outputs)
     return Prediction(protein, plddt, float(runner.last_timings["model_seconds"]), compiled)

@@ -32,11 +32,8 @@ from scipy.stats import mannwhitneyu
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from eval_mini import SHARED_DIR, Predictor, helix_baseline, load_model  # noqa: E402
+from eval_mini import SHARED_DIR, Predictor, helix_baseline, load_model, model_outputs  # noqa: E402
 
-from foldkit.features.process import process_features  # noqa: E402
-from foldkit.features.raw import make_raw_features  # noqa: E402
-from foldkit.io.msa_files import Msa  # noqa: E402
 from foldkit.train.data import Chain, load_chains  # noqa: E402
 
 SEPARATIONS = (1, 2, 3, 4)
@@ -44,15 +41,13 @@ HELICAL_CA_I_I3 = 6.0          # Å: Cα(i, i+3) of a helix is ~5.0-5.5, of a st
 CA_COLUMN = 1                  # atom37 index of CA
 
 
-def ca_trace(chain: Chain) -> tuple[np.ndarray, np.ndarray]:
-    """Native Cα positions [L, 3] and mask [L] of a training chain."""
-    column = list(chain.atom_columns).index(CA_COLUMN)
-    return chain.positions[:, column], chain.mask[:, column].astype(bool)
+def pair_mask(mask: np.ndarray, residue_index: np.ndarray, k: int) -> np.ndarray:
+    """[L-k] pairs (i, i+k) with both Cα present and consecutive numbering."""
+    return mask[:-k] & mask[k:] & (residue_index[k:] - residue_index[:-k] == k)
 
 
-def separated_distances(ca: np.ndarray, mask: np.ndarray, residue_index: np.ndarray, k: int) -> np.ndarray:
-    """Cα(i)-Cα(i+k) distances of the pairs with both Cα and consecutive numbering."""
-    valid = mask[:-k] & mask[k:] & (residue_index[k:] - residue_index[:-k] == k)
+def separated_distances(ca: np.ndarray, valid: np.ndarray, k: int) -> np.ndarray:
+    """Cα(i)-Cα(i+k) distances of the pairs in ``valid`` [L-k]."""
     return np.linalg.norm(ca[k:] - ca[:-k], axis=-1)[valid]
 
 
@@ -65,31 +60,29 @@ def close_probability(logits: np.ndarray, edges: np.ndarray, cutoff: float) -> n
 
 
 def measure(predictor: Predictor, chains: Sequence[Chain]) -> dict:
-    """Pooled distances per separation (prediction, native, helix) and the (i, i+3) helix labels."""
+    """Pooled distances per separation (prediction, native, helix) and the trunk's (i, i+3) scores.
+
+    Every pair is measured on the native's observed, consecutively numbered
+    residues, so the three structures' distances line up pair for pair.
+    """
     pooled = {name: {k: [] for k in SEPARATIONS} for name in ("prediction", "native", "helix")}
-    labels, trunk_scores, predicted_helical = [], [], []
+    trunk_scores = []
     for chain in chains:
-        raw = make_raw_features(chain.sequence, [Msa.single_sequence(chain.sequence, "query")], "query",
-                                chain.residue_index)
-        features = process_features(raw, predictor.model.features, seed=0)
-        outputs = predictor.runner.predict(features)
-        predicted = np.asarray(outputs["structure_module/final_atom_positions"])[:, CA_COLUMN]  # [L, 3]
-        native, mask = ca_trace(chain)
-        helix = helix_baseline(chain.aatype, chain.residue_index).atom_positions[:, CA_COLUMN]
-        everywhere = np.ones(len(chain.sequence), bool)
+        _, outputs = model_outputs(predictor.runner, predictor.model, chain.sequence, chain.residue_index)
+        positions37, mask37 = chain.atom37()
+        traces = {"prediction": np.asarray(outputs["structure_module/final_atom_positions"])[:, CA_COLUMN],
+                  "native": positions37[:, CA_COLUMN],                                   # [L, 3]
+                  "helix": helix_baseline(chain.aatype, chain.residue_index).atom_positions[:, CA_COLUMN]}
+        observed = mask37[:, CA_COLUMN] > 0                                              # [L]
         for k in SEPARATIONS:
-            pooled["prediction"][k].append(separated_distances(predicted, mask, chain.residue_index, k))
-            pooled["native"][k].append(separated_distances(native, mask, chain.residue_index, k))
-            pooled["helix"][k].append(separated_distances(helix, everywhere, chain.residue_index, k))
+            valid = pair_mask(observed, chain.residue_index, k)
+            for name, ca in traces.items():
+                pooled[name][k].append(separated_distances(ca, valid, k))
         close = close_probability(np.asarray(outputs["distogram/logits"]), np.asarray(outputs["distogram/bin_edges"]),
                                   HELICAL_CA_I_I3)
-        valid = mask[:-3] & mask[3:] & (chain.residue_index[3:] - chain.residue_index[:-3] == 3)
-        labels.append((np.linalg.norm(native[3:] - native[:-3], axis=-1) < HELICAL_CA_I_I3)[valid])
-        predicted_helical.append((np.linalg.norm(predicted[3:] - predicted[:-3], axis=-1) < HELICAL_CA_I_I3)[valid])
-        trunk_scores.append(np.diagonal(close, offset=3)[valid])
+        trunk_scores.append(np.diagonal(close, offset=3)[pair_mask(observed, chain.residue_index, 3)])
     distances = {name: {k: np.concatenate(v) for k, v in by_k.items()} for name, by_k in pooled.items()}
-    return {"distances": distances, "native_helical": np.concatenate(labels),
-            "predicted_helical": np.concatenate(predicted_helical), "trunk_close": np.concatenate(trunk_scores)}
+    return {"distances": distances, "trunk_close": np.concatenate(trunk_scores)}
 
 
 def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
@@ -100,13 +93,14 @@ def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
 
 
 def report(measured: dict, n_chains: int) -> list[str]:
-    lines = [f"{n_chains} chains, {len(measured['native_helical'])} (i, i+3) pairs", "",
+    lines = [f"{n_chains} chains, {len(measured['trunk_close'])} (i, i+3) pairs", "",
              "| Cα(i, i+k) median [5%, 95%] Å | " + " | ".join(f"k={k}" for k in SEPARATIONS) + " |",
              "|---|" + "---|" * len(SEPARATIONS)]
     for name, by_k in measured["distances"].items():
         cells = [f"{np.median(d):.2f} [{np.percentile(d, 5):.2f}, {np.percentile(d, 95):.2f}]" for d in by_k.values()]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    native, predicted = measured["native_helical"], measured["predicted_helical"]
+    native = measured["distances"]["native"][3] < HELICAL_CA_I_I3
+    predicted = measured["distances"]["prediction"][3] < HELICAL_CA_I_I3
     lines += ["",
               f"helical (i, i+3) pairs (Cα < {HELICAL_CA_I_I3:.0f} Å): native {native.mean():.2f}, "
               f"prediction {predicted.mean():.2f}; agreement (Q2) {np.mean(native == predicted):.3f} "
