@@ -32,7 +32,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from foldkit.io.atomic import atomic_write_text
+from foldkit.io.atomic import atomic_write_text, is_stale_temporary
 
 SOURCE = "source.json"
 TEMPLATE_FOLDER = "templates"
@@ -103,13 +103,17 @@ def install_folder(staging: Path, target: Path) -> None:
 
 
 def remove_stale_staging(cache_dir: Path) -> None:
-    """Delete staging folders (``.<name>.<random>.tmp``) a killed run left behind."""
+    """Delete the temporary files and staging folders (``.<name>.<random>.tmp``) a killed run left behind."""
     if not cache_dir.is_dir():
         return
     for folder in [cache_dir, *[p for p in cache_dir.iterdir() if p.is_dir()]]:
-        for path in folder.iterdir():
-            if path.is_dir() and path.name.startswith(".") and path.name.endswith(".tmp"):
+        for path in list(folder.iterdir()):
+            if not (path.name.startswith(".") and path.name.endswith(".tmp")):
+                continue
+            if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
+            elif is_stale_temporary(path):
+                path.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- tickets

@@ -42,7 +42,6 @@ class Job:
     ticket: str | None = None              # known from a previous, interrupted run
     status: str = ""
     backoffs: int = 0
-    wait_until: float = 0.0
     files: dict[str, bytes] | None = None  # the downloaded archive's members once COMPLETE
 
     @property
@@ -76,7 +75,10 @@ def fetch_archive(transport: Transport, settings: api.ServerSettings, sleep: Cal
     """
     attempt = 0
     while True:
-        reply = transport.get(path, timeout=settings.download_timeout)
+        try:
+            reply = transport.get(path, timeout=settings.download_timeout)
+        except MsaServerError as failure:
+            raise MsaServerError(f"{what}: {failure}") from None
         if reply.status != 200 or not is_gzip(reply.body):
             raise MsaServerError(f"{what} is not a tar.gz archive: {describe_reply(reply)}")
         try:
@@ -145,7 +147,10 @@ class JobRunner:
     def submit(self, job: Job) -> None:
         """POST the job until the server accepts it (a ticket in PENDING, RUNNING or COMPLETE)."""
         while True:
-            reply = self.transport.post(job.endpoint, {"q": job.query, "mode": job.mode})
+            try:
+                reply = self.transport.post(job.endpoint, {"q": job.query, "mode": job.mode})
+            except MsaServerError as failure:
+                raise MsaServerError(f"{job.label}: {failure}") from None
             answer = _status_answer(reply, f"{self.where}: {job.label}: submitting")
             status = answer["status"]
             if status in api.BACK_OFF or status == api.UNKNOWN:
@@ -162,7 +167,10 @@ class JobRunner:
 
     def poll(self, job: Job) -> None:
         """Ask for the job's status once; download it when COMPLETE."""
-        reply = self.transport.get(api.STATUS.format(ticket=job.ticket))
+        try:
+            reply = self.transport.get(api.STATUS.format(ticket=job.ticket))
+        except MsaServerError as failure:
+            raise MsaServerError(f"{job.label}: {failure}; the ticket is kept, run again to resume") from None
         answer = _status_answer(reply, f"{self.where}: {job.label}: status of ticket {job.ticket}")
         status = answer["status"]
         job.status = status
@@ -170,7 +178,7 @@ class JobRunner:
             job.files = self.download(job)
             self.on_complete(job)
         elif status in api.BACK_OFF:
-            job.wait_until = self.clock() + self._backoff(job, answer, f"ticket {job.ticket}")
+            self.sleep(self._backoff(job, answer, f"ticket {job.ticket}"))
         elif status == api.UNKNOWN:
             self._backoff(job, answer, f"ticket {job.ticket}")
             self.submit(job)
@@ -192,7 +200,7 @@ class JobRunner:
                 self.submit(job)
         while True:
             for job in jobs:
-                if not job.done and self.clock() >= job.wait_until:
+                if not job.done:
                     self.poll(job)
             waiting = [job for job in jobs if not job.done]
             elapsed = self.clock() - start
@@ -203,9 +211,7 @@ class JobRunner:
                 states = ", ".join(f"{job.label} {job.status} (ticket {job.ticket})" for job in waiting)
                 raise MsaServerError(f"{self.where}: gave up after {elapsed:.0f} s: {states}; the tickets are "
                                      f"kept, run the same command again to resume")
-            pause = self.settings.poll_interval + self.rng.uniform(0.0, self.settings.poll_jitter)
-            earliest = min(job.wait_until for job in waiting) - self.clock()
-            self.sleep(max(pause, earliest))
+            self.sleep(self.settings.poll_interval + self.rng.uniform(0.0, self.settings.poll_jitter))
 
     @staticmethod
     def _summary(jobs: list[Job], elapsed: float) -> str:

@@ -23,7 +23,6 @@ import base64
 import collections
 import contextlib
 import dataclasses
-import gzip
 import hashlib
 import io
 import json
@@ -69,7 +68,7 @@ def parse_queries(query: str) -> list[tuple[int, str]]:
 
 def tar_gz(files: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=1) as archive:
         for name, content in files.items():
             info = tarfile.TarInfo(name)
             info.size = len(content)
@@ -118,7 +117,7 @@ class FakeColabFoldServer:
 
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._http.daemon_threads = True
-        threading.Thread(target=self._http.serve_forever, daemon=True).start()
+        threading.Thread(target=self._http.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         return self
 
     def __exit__(self, *exc) -> None:
@@ -273,8 +272,3 @@ def reference_server(af2_reference: Path):
     with FakeColabFoldServer(hits, pairings, **template_data) as server:
         yield server
 
-
-def gunzip_names(body: bytes) -> list[str]:
-    """Member names of a tar.gz (for assertions)."""
-    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(body)), mode="r:") as archive:
-        return archive.getnames()
