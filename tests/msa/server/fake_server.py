@@ -13,8 +13,11 @@ pages, cut-short downloads, broken archives), and it counts every request.
 pipeline reference data (see ``reference_data.py``); the predict tests can use
 it the same way::
 
-    with reference_server(af2_reference) as server:
-        main(["predict", ..., "--msa-server", server.url])
+    def test_predict_with_server(af2_reference, monkeypatch, tmp_path):
+        use_fast_client(monkeypatch)                     # no 5-10 s waits between polls
+        with reference_server(af2_reference) as server:
+            main(["predict", ..., "--msa-server", server.url])
+            assert server.counts["submit_msa"] == 1
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable
 
+from foldkit.msa.server import ServerSettings
 from tests.msa.server.reference_data import (SequenceHits, heteromer_case, mmcif_files, monomer_case,
                                              pdb70_entries)
 
@@ -263,6 +267,23 @@ def reference_hits(af2_reference: Path) -> tuple[dict, dict, dict]:
     hits.update(chain_hits)
     pairings[chains] = paired
     return hits, pairings, {"templates": pdb70_entries(pipeline / "data"), "cifs": mmcif_files(pipeline / "data")}
+
+
+def use_fast_client(monkeypatch, settings: ServerSettings | None = None) -> None:
+    """Make every ``fetch_server_msas`` call of the CLI use short waits (pytest ``monkeypatch``)."""
+    from foldkit.msa.server import fetch as fetch_module
+
+    original = fetch_module.fetch_server_msas
+    fast_settings = settings or ServerSettings(poll_interval=0.0, poll_jitter=0.0, retry_delay=0.0,
+                                               backoff_initial=0.0, max_retries=2, max_backoffs=4,
+                                               request_timeout=10.0, download_timeout=10.0)
+
+    def fast(*args, **kwargs):
+        kwargs["settings"] = fast_settings
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(fetch_module, "fetch_server_msas", fast)
+    monkeypatch.setattr("foldkit.msa.server.fetch_server_msas", fast)
 
 
 @contextlib.contextmanager
