@@ -71,9 +71,13 @@ def is_complete(folder: Path, expected: Mapping[str, object], files: Iterable[st
 
 
 def write_entry(folder: Path, files: Mapping[str, str], source: Mapping[str, object]) -> None:
-    """Write ``files`` then ``source.json`` (a crash in between leaves an entry that does not count)."""
+    """Write ``files`` then ``source.json`` (a crash in between leaves an entry that does not count).
+
+    The ``templates/`` folder of an older result is removed: it belonged to the old hits.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     (folder / SOURCE).unlink(missing_ok=True)
+    shutil.rmtree(folder / TEMPLATE_FOLDER, ignore_errors=True)
     for name, text in files.items():
         atomic_write_text(folder / name, text)
     stamped = dict(source, fetched=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

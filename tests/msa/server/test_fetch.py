@@ -126,3 +126,39 @@ def test_split_entries_joins_repeated_queries():
     text = ">101\nAC\n>x\nA-\n\0>102\nGG\n\0>101\nAC\n>y\n-C\n\0"
     entries = split_entries(text, "pair.a3m")
     assert entries == {101: ">101\nAC\n>x\nA-\n>101\nAC\n>y\n-C\n", 102: ">102\nGG\n"}
+
+
+def test_cache_belongs_to_its_server_and_half_written_entries_are_redone(server, monomers, af2_reference,
+                                                                           tmp_path):
+    from tests.msa.server.fake_server import reference_server
+
+    sequence = monomers["mono_no_templates"]
+    results, _ = fetch(server, [("q", sequence)], tmp_path)
+    with reference_server(af2_reference) as other:
+        fetch(other, [("q", sequence)], tmp_path)
+        assert other.counts["submit_msa"] == 1                 # another server: fetched again
+    source = results["q"].chains[0].entry_dir / "source.json"
+    source.unlink()                                            # as if killed before the entry was complete
+    server.reset_counts()
+    fetch(server, [("q", sequence)], tmp_path)
+    assert server.counts["submit_msa"] == 1 and source.is_file()
+
+
+def test_progress_line_rewrites_in_place_on_a_terminal():
+    import io
+
+    from foldkit.msa.server.progress import ProgressLine
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal, log = Terminal(), io.StringIO()
+    for stream in (terminal, log):
+        line = ProgressLine(stream)
+        for text in ("msa-server: job: PENDING [0:00]", "msa-server: job: RUNNING [0:05]",
+                     "msa-server: job: RUNNING [0:10]"):
+            line(text)
+        line.close()
+    assert terminal.getvalue().count("\r") == 3 and terminal.getvalue().endswith("[0:10]\n")
+    assert log.getvalue().splitlines() == ["msa-server: job: PENDING [0:00]", "msa-server: job: RUNNING [0:05]"]
