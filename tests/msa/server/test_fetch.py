@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import json
+import shutil
+import subprocess
 
 import numpy as np
+import pytest
 
 from foldkit import __version__
 from foldkit.features.raw import make_msa_features, species_id
-from foldkit.io.msa_files import read_stockholm
+from foldkit.io.msa_files import read_stockholm, write_a3m
 from foldkit.msa.server import fetch_server_msas, record_cache_dir
 from foldkit.msa.server.archive import split_entries
+from foldkit.msa.server.progress import ProgressLine
 from tests.msa.server.conftest import FAST, MONOMER_CASES
+from tests.msa.server.fake_server import reference_server
 
 
 def fetch(server, queries, tmp_path, **options):
@@ -130,8 +136,6 @@ def test_split_entries_joins_repeated_queries():
 
 def test_cache_belongs_to_its_server_and_half_written_entries_are_redone(server, monomers, af2_reference,
                                                                            tmp_path):
-    from tests.msa.server.fake_server import reference_server
-
     sequence = monomers["mono_no_templates"]
     results, _ = fetch(server, [("q", sequence)], tmp_path)
     with reference_server(af2_reference) as other:
@@ -145,10 +149,6 @@ def test_cache_belongs_to_its_server_and_half_written_entries_are_redone(server,
 
 
 def test_progress_line_rewrites_in_place_on_a_terminal():
-    import io
-
-    from foldkit.msa.server.progress import ProgressLine
-
     class Terminal(io.StringIO):
         def isatty(self):
             return True
@@ -162,3 +162,15 @@ def test_progress_line_rewrites_in_place_on_a_terminal():
         line.close()
     assert terminal.getvalue().count("\r") == 3 and terminal.getvalue().endswith("[0:10]\n")
     assert log.getvalue().splitlines() == ["msa-server: job: PENDING [0:00]", "msa-server: job: RUNNING [0:05]"]
+
+
+def test_template_folder_is_a_database_hhsearch_reads(server, monomers, tmp_path):
+    if shutil.which("hhsearch") is None:
+        pytest.skip("hhsearch (HH-suite) is not installed")
+    results, _ = fetch(server, [("t", monomers["mono_full_templates"])], tmp_path, templates=True)
+    chain = results["t"].chains[0]
+    write_a3m(chain.unpaired, tmp_path / "query.a3m")
+    subprocess.run(["hhsearch", "-i", str(tmp_path / "query.a3m"), "-d", str(chain.template_dir / "pdb70"),
+                    "-o", str(tmp_path / "hits.hhr"), "-cpu", "1", "-v", "0"], check=True, timeout=120)
+    table = (tmp_path / "hits.hhr").read_text().split(" No Hit", 1)[1].splitlines()[1:3]
+    assert sorted(line.split()[1] for line in table) == ["0ncb_H", "1igy_B"]

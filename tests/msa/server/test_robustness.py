@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import pytest
 
+from foldkit.errors import InputError
 from foldkit.msa.server import MsaServerError, fetch_server_msas, record_cache_dir
 from tests.msa.server.conftest import FAST, SleepLog
 
@@ -123,7 +125,7 @@ def test_gives_up_after_max_wait_keeping_the_ticket(server, monomers, tmp_path):
     server.scripts.poll = ["RUNNING"] * 1000
     settings = dataclasses.replace(FAST, max_wait=0.2, poll_interval=0.02)
     with pytest.raises(MsaServerError, match=r"gave up after .* RUNNING \(ticket .*run the same command again"):
-        run(server, monomers[RECORD], tmp_path, sleep=__import__("time").sleep, settings=settings)
+        run(server, monomers[RECORD], tmp_path, sleep=time.sleep, settings=settings)
     assert len(tickets(tmp_path)) == 1
 
 
@@ -174,8 +176,6 @@ def test_templates_archive_problems(server, monomers, tmp_path):
 
 
 def test_bad_queries_are_input_errors(server, tmp_path):
-    from foldkit.errors import InputError
-
     with pytest.raises(InputError, match=f"record '{RECORD}': chain 1 is not a protein sequence .*letters '-1'"):
         run(server, "AC-1", tmp_path)
     assert sum(server.counts.values()) == 0
