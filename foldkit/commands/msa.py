@@ -75,7 +75,7 @@ def server_cache_dirs(queries, output: Path, many: bool) -> dict[str, Path]:
     """Record id -> its MSA server cache folder: ``<output folder>/msa_server/<safe record name>``."""
     from foldkit.io.fasta import record_file_names
 
-    folder = output if many else (output.parent if str(output.parent) else Path("."))
+    folder = output if many else output.parent
     names = record_file_names(queries)
     return {q.id: folder / "msa_server" / names[q.id] for q in queries}
 
@@ -86,9 +86,10 @@ def fetch_from_server(queries, args, url: str, many: bool):
 
     if args.db:
         raise InputError("give either --db (a local search) or --msa-server, not both")
-    results = fetch_server_msas([(q.id, q.sequence) for q in queries], server_cache_dirs(queries, args.output, many),
-                                url=url, use_env=not args.msa_server_uniref_only, pairing=None,
-                                templates=args.templates, progress=not args.no_progress)
+    cache_dirs = server_cache_dirs(queries, args.output, many)
+    results = fetch_server_msas([(q.id, q.sequence) for q in queries], cache_dirs, url=url,
+                                use_env=not args.msa_server_uniref_only, pairing=None, templates=args.templates,
+                                progress=not args.no_progress)
     return [results[q.id].unpaired for q in queries]
 
 
