@@ -1,4 +1,9 @@
-"""``foldkit msa QUERY.fasta --db DB.fasta -o out.a3m``: build MSAs apart from prediction."""
+"""``foldkit msa QUERY.fasta --db DB.fasta -o out.a3m``: build MSAs apart from prediction.
+
+``--msa-server [URL]`` fetches them from an MMseqs2 server with ColabFold's API
+instead (:mod:`foldkit.msa.server`); its downloads are kept under
+``<output folder>/msa_server/<record>/`` so that a rerun sends nothing.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import time
 from pathlib import Path
 
 from foldkit.errors import FoldkitError, InputError
+from foldkit.msa.server.options import add_server_arguments, resolve_server_url
 
 
 def add_parser(subparsers) -> None:
@@ -15,8 +21,10 @@ def add_parser(subparsers) -> None:
         "msa", help="search a sequence database for a query's MSA (A3M output)",
         description="Search FASTA sequence database(s) for homologues of each query and write A3M. "
                     "Defaults follow AlphaFold2's jackhmmer settings (1 iteration, E-value 1e-4, "
-                    "F1/F2/F3 5e-4/5e-5/5e-7, at most 10000 sequences per database).")
-    parser.add_argument("query", type=Path, help="query FASTA (one or more records)")
+                    "F1/F2/F3 5e-4/5e-5/5e-7, at most 10000 sequences per database). With --msa-server, "
+                    "the MSAs come from an MMseqs2 server (ColabFold's API) instead: the sequences are sent "
+                    "to that server.")
+    parser.add_argument("query", type=Path, nargs="?", help="query FASTA (one or more records)")
     parser.add_argument("--db", type=Path, action="append", default=[],
                         help="FASTA database (plain or .gz); repeat for several, merged in order")
     parser.add_argument("-o", "--output", type=Path, required=True,
@@ -29,6 +37,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--max-hits", type=int, default=None,
                         help="rows kept per database, query included (default 10000)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_server_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -62,6 +71,28 @@ def _mmseqs_settings(args):
     return dataclasses.replace(MmseqsSettings(), **_search_overrides(args, "max_seqs"))
 
 
+def server_cache_dirs(queries, output: Path, many: bool) -> dict[str, Path]:
+    """Record id -> its MSA server cache folder: ``<output folder>/msa_server/<safe record name>``."""
+    from foldkit.io.fasta import record_file_names
+
+    folder = output if many else output.parent
+    names = record_file_names(queries)
+    return {q.id: folder / "msa_server" / names[q.id] for q in queries}
+
+
+def fetch_from_server(queries, args, url: str, many: bool):
+    """One Msa per query from the MSA server (UniRef + environmental rows merged as ColabFold does)."""
+    from foldkit.msa.server import fetch_server_msas
+
+    if args.db:
+        raise InputError("give either --db (a local search) or --msa-server, not both")
+    cache_dirs = server_cache_dirs(queries, args.output, many)
+    results = fetch_server_msas([(q.id, q.sequence) for q in queries], cache_dirs, url=url,
+                                use_env=not args.msa_server_uniref_only, pairing=None, templates=args.templates,
+                                progress=not args.no_progress)
+    return [results[q.id].unpaired for q in queries]
+
+
 def build_msas(queries, args):
     """One Msa per query, merged over the databases in order (duplicates dropped)."""
     from foldkit.io.msa_files import Msa, merge_msas
@@ -90,10 +121,15 @@ def build_msas(queries, args):
 def run(args) -> int:
     from foldkit.io.msa_files import write_a3m
 
+    url = resolve_server_url(args)
+    if args.query is None:
+        raise InputError("a query FASTA file is required")
+    if args.templates and url is None:
+        raise InputError("--templates needs --msa-server (template hits come from the server)")
     queries = _read_queries(args.query)
     start = time.perf_counter()
-    msas = build_msas(queries, args)
     many = len(queries) > 1 or args.output.is_dir()
+    msas = fetch_from_server(queries, args, url, many) if url else build_msas(queries, args)
     if many:
         args.output.mkdir(parents=True, exist_ok=True)
     for query, msa in zip(queries, msas):
