@@ -28,13 +28,14 @@ from foldkit.eval.complex.residue_map import ResidueMap
 class Similarity:
     """One ICS or IPS value with its precision and recall (None where undefined)."""
 
-    score: float | None
+    score: float | None          # None: neither structure has a contact
     precision: float | None
     recall: float | None
 
 
-def _ratio(a: float, b: float) -> float | None:
-    return a / b if b > 0 else None
+def _ratio(a: float, b: float) -> float:
+    """a / b, 0 when b is 0 (OpenStructure's precision without model contacts)."""
+    return a / b if b > 0 else 0.0
 
 
 def _f1(shared: int, n_model: int, n_target: int) -> Similarity:
@@ -47,6 +48,8 @@ def _f1(shared: int, n_model: int, n_target: int) -> Similarity:
 
 def _jaccard(shared: int, n_model: int, n_target: int) -> Similarity:
     union = n_model + n_target - shared
+    if union == 0:
+        return Similarity(None, None, None)
     return Similarity(_ratio(shared, union), _ratio(shared, n_model), _ratio(shared, n_target))
 
 
