@@ -169,17 +169,20 @@ def complex_row(scores: ComplexScores) -> dict:
 
 
 def interface_rows(scores: ComplexScores) -> list[dict]:
-    """One CSV row per native interface (DockQ interfaces and chain pairs with QS contacts only)."""
+    """One CSV row per native interface (DockQ interfaces and chain pairs with QS contacts only); native chains
+    in alphabetical order, model chains in the same order."""
     trg, mdl = scores.target.chain_ids, scores.model.chain_ids
     dockq = {i.target_chains: i for i in scores.dockq.interfaces}
     qs = {i.target_chains: i for i in scores.qs.interfaces}
     contact = {i.target_chains: i for i in scores.contact.interfaces}
+    chain_map = scores.residues.chain_map
     rows = []
-    for pair in sorted(set(scores.dockq.reference_interfaces) | set(qs), key=lambda p: _pair(trg, p)):
+    for pair in set(scores.dockq.reference_interfaces) | set(qs):
         d, q, c = dockq.get(pair), qs.get(pair), contact.get(pair)
-        m = scores.residues.chain_map
-        model_pair = (f"{mdl[m[pair[0]]]}-{mdl[m[pair[1]]]}" if m[pair[0]] >= 0 and m[pair[1]] >= 0 else "")
-        rows.append({"native_chains": "-".join(_pair(trg, pair)), "model_chains": model_pair,
+        ordered = sorted(pair, key=lambda t: trg[t])
+        mapped = all(chain_map[t] >= 0 for t in ordered)
+        rows.append({"native_chains": "-".join(trg[t] for t in ordered),
+                     "model_chains": "-".join(mdl[chain_map[t]] for t in ordered) if mapped else "",
                      "dockq": _cell(d.dockq if d else None), "fnat": _cell(d.fnat if d else None),
                      "fnonnat": _cell(d.fnonnat if d else None),
                      "irmsd": _cell(d.irmsd if d else None, DISTANCE_DIGITS),
@@ -187,4 +190,4 @@ def interface_rows(scores: ComplexScores) -> list[dict]:
                      "nnat": str(d.n_native_contacts) if d else "", "nmdl": str(d.n_model_contacts) if d else "",
                      "qs_global": _cell(q.qs_global if q else None), "qs_best": _cell(q.qs_best if q else None),
                      "ics": _cell(c.ics.score if c else None), "ips": _cell(c.ips.score if c else None)})
-    return rows
+    return sorted(rows, key=lambda r: r["native_chains"])
