@@ -93,7 +93,7 @@ class ChainGroups:
 
 def group_chains(target: Complex, model: Complex) -> ChainGroups:
     """Group target chains by sequence identity and assign every model chain to at most one group."""
-    target_seqs = [c.sequence for c in target.chains]
+    target_seqs = target.sequences
     groups: list[list[int]] = []
     for t, seq in enumerate(target_seqs):
         for members in groups:
@@ -104,8 +104,8 @@ def group_chains(target: Complex, model: Complex) -> ChainGroups:
             groups.append([t])
     assigned: list[list[int]] = [[] for _ in groups]
     unassigned = []
-    for m, chain in enumerate(model.chains):
-        scores = [align_sequences(target_seqs[members[0]], chain.sequence).identity for members in groups]
+    for m, sequence in enumerate(model.sequences):
+        scores = [align_sequences(target_seqs[members[0]], sequence).identity for members in groups]
         best = int(np.argmax(scores))
         if scores[best] >= MODEL_GROUP_IDENTITY:
             assigned[best].append(m)
@@ -117,4 +117,4 @@ def group_chains(target: Complex, model: Complex) -> ChainGroups:
 
 def chain_alignment(target: Complex, model: Complex, t: int, m: int) -> ChainAlignment:
     """Alignment of target chain ``t`` with model chain ``m`` (cached on the sequences)."""
-    return align_sequences(target.chains[t].sequence, model.chains[m].sequence)
+    return align_sequences(target.sequences[t], model.sequences[m])

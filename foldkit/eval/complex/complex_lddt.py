@@ -38,17 +38,33 @@ class ComplexLddtReference:
                    ca=native_pairs(target.positions, target.mask, ca_only=True))
 
 
-def interchain_pairs(reference: NativePairs, chain_of_residue: np.ndarray) -> NativePairs:
-    """The blocks of ``reference`` whose two residues lie in different chains."""
-    blocks = reference.block_residues
-    keep = chain_of_residue[blocks[:, 0]] != chain_of_residue[blocks[:, 1]]
+def _select_blocks(reference: NativePairs, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pair rows [P'], new block_start [B' + 1] and block rows [B'] of the blocks where ``keep`` [B] is set."""
     starts, stops = reference.block_start[:-1][keep], reference.block_start[1:][keep]
     sizes = stops - starts
     rows = (np.repeat(starts - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes)
-            + np.arange(int(sizes.sum())))                                   # pair rows of the kept blocks
+            + np.arange(int(sizes.sum())))
+    return rows, np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64), np.flatnonzero(keep)
+
+
+def interchain_pairs(reference: NativePairs, chain_of_residue: np.ndarray) -> NativePairs:
+    """The blocks of ``reference`` whose two residues lie in different chains."""
+    blocks = reference.block_residues
+    rows, block_start, kept = _select_blocks(reference, chain_of_residue[blocks[:, 0]] != chain_of_residue[blocks[:, 1]])
     return dataclasses.replace(reference, pairs=reference.pairs[rows], d_native=reference.d_native[rows],
-                               block_start=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
-                               block_residues=blocks[keep])
+                               block_start=block_start, block_residues=blocks[kept])
+
+
+def chain_pairs(reference: NativePairs, chain_start: np.ndarray, chain: int) -> NativePairs:
+    """The native pairs of one chain alone (its intra-chain blocks, re-based to the chain's residues and
+    atoms): what :func:`native_pairs` gives for that chain, without recomputing it."""
+    r0, r1 = int(chain_start[chain]), int(chain_start[chain + 1])
+    a0, a1 = np.searchsorted(reference.res_of_atom, [r0, r1])
+    blocks = reference.block_residues
+    rows, block_start, kept = _select_blocks(reference, (blocks[:, 0] >= r0) & (blocks[:, 1] < r1))
+    return NativePairs(res_of_atom=reference.res_of_atom[a0:a1] - r0, atom_of_atom=reference.atom_of_atom[a0:a1],
+                       pairs=reference.pairs[rows] - a0, d_native=reference.d_native[rows], block_start=block_start,
+                       block_residues=blocks[kept] - r0, n_residues=r1 - r0, ca_only=reference.ca_only)
 
 
 def model_on_target(target: Complex, model: Complex, mapping: ResidueMap) -> tuple[np.ndarray, np.ndarray]:

@@ -8,7 +8,7 @@ import numpy as np
 
 from foldkit.errors import FoldkitError
 from foldkit.eval.complex.alignment import ChainGroups, group_chains
-from foldkit.eval.complex.complex_lddt import ComplexLddt, ComplexLddtReference, complex_lddt
+from foldkit.eval.complex.complex_lddt import ComplexLddt, ComplexLddtReference, chain_pairs, complex_lddt
 from foldkit.eval.complex.contact_scores import ContactScores, contact_scores
 from foldkit.eval.complex.contacts import ComplexContacts
 from foldkit.eval.complex.dockq import DockqCalculator, DockqResult, GlobalDockq, dockq_scores, global_dockq
@@ -72,7 +72,10 @@ class ComplexScores:
         return ";".join(f"{t}:{m}" for t, m in sorted(self.chain_mapping().items()))
 
 
-def _chain_scores(target: Complex, model: Complex, alignments: PairAlignments, t: int, m: int) -> ChainPairScores:
+def _chain_scores(data: TargetData, model: Complex, alignments: PairAlignments, t: int, m: int) -> ChainPairScores:
+    """foldkit's single-chain scores of target chain t and model chain m (lDDT's native side cut from the
+    complex's)."""
+    target = data.target
     aln = alignments.alignment(t, m)
     native, chain = target.chains[t], model.chains[m]
     if aln.n_aligned == 0:
@@ -81,8 +84,10 @@ def _chain_scores(target: Complex, model: Complex, alignments: PairAlignments, t
         residue_index=native.residue_index[aln.target_index],
         insertion_codes=tuple((native.insertion_codes or ("",) * len(native))[i] for i in aln.target_index))
     try:
+        references = (chain_pairs(data.lddt.all_atom, target.chain_start, t),
+                      chain_pairs(data.lddt.ca, target.chain_start, t))
         scores = score_structures(renumbered, native, force=True, model_name=f"{model.name} chain {chain.chain_id}",
-                                  native_name=f"{target.name} chain {native.chain_id}")
+                                  native_name=f"{target.name} chain {native.chain_id}", lddt_references=references)
     except FoldkitError:     # no residue with CA in common: reported as a message, the complex scores stand
         scores = None
     return ChainPairScores(native.chain_id, chain.chain_id, aln.n_aligned, scores)
@@ -145,7 +150,7 @@ def score_complex(model: Complex, target: Complex | TargetData, chain_map: tuple
     global_dq = global_dockq(dockq_calc, groups, choice.chain_map) if chain_map is None else GlobalDockq(
         choice.chain_map, tuple(i for i in dockq.interfaces),
         float(np.mean([i.dockq_dockq_receptor for i in dockq.interfaces])) if dockq.interfaces else None)
-    chains = tuple(_chain_scores(target, model, alignments, t, m) for t, m in mapping.mapped_pairs) if per_chain else ()
+    chains = tuple(_chain_scores(data, model, alignments, t, m) for t, m in mapping.mapped_pairs) if per_chain else ()
     return ComplexScores(
         target=target, model=model, groups=groups, mapping=choice, residues=mapping, qs=qs, dockq=dockq,
         global_dockq=global_dq, contact=contact_scores(data.contacts, model_contacts, mapping),

@@ -44,6 +44,11 @@ class Complex:
         return self.chain_ids.index(chain_id)
 
     @functools.cached_property
+    def sequences(self) -> tuple[str, ...]:
+        """One-letter sequence of each chain."""
+        return tuple(c.sequence for c in self.chains)
+
+    @functools.cached_property
     def chain_start(self) -> np.ndarray:
         return np.concatenate([[0], np.cumsum([len(c) for c in self.chains])]).astype(np.int64)
 
