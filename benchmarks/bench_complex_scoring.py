@@ -274,7 +274,8 @@ def check_dockq(ours: dict, theirs: dict) -> tuple[int, int, list[str]]:
             if key in mine["interfaces"] and abs(mine["interfaces"][key] - value) > TOL_DOCKQ:
                 bad = True
         if bad:
-            problems.append(f"{pair_id}: GlobalDockQ foldkit {mine['global_dockq']:.4f} DockQ {ref['global_dockq']:.4f}")
+            problems.append(f"{pair_id}: GlobalDockQ foldkit {mine['global_dockq']:.4f} "
+                            f"DockQ {ref['global_dockq']:.4f}")
         agree += not bad
     return agree, len(theirs), problems
 
@@ -298,6 +299,16 @@ def check_legacy_ost(ours: dict, theirs: dict) -> tuple[int, int, int, list[str]
 
 # ------------------------------------------------------------------------------------------------- main
 
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
@@ -313,7 +324,7 @@ def main() -> int:
     warm_pair = next(p for p in pairs if p["id"].startswith("1AY7")) if any(
         p["id"].startswith("1AY7") for p in pairs) else pairs[0]
     load = os.getloadavg()
-    print(f"{len(pairs)} pairs, {args.jobs} jobs; {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+    print(f"{len(pairs)} pairs, {args.jobs} jobs; {_cpu_name()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}; 1-min load at start {load[0]:.2f}")
     cold, warm = time_compilation(warm_pair)
     print(f"numba compilation: one pair in a fresh process {cold:.1f} s with an empty cache, {warm:.1f} s cached")

@@ -50,7 +50,8 @@ def _select_blocks(reference: NativePairs, keep: np.ndarray) -> tuple[np.ndarray
 def interchain_pairs(reference: NativePairs, chain_of_residue: np.ndarray) -> NativePairs:
     """The blocks of ``reference`` whose two residues lie in different chains."""
     blocks = reference.block_residues
-    rows, block_start, kept = _select_blocks(reference, chain_of_residue[blocks[:, 0]] != chain_of_residue[blocks[:, 1]])
+    between = chain_of_residue[blocks[:, 0]] != chain_of_residue[blocks[:, 1]]
+    rows, block_start, kept = _select_blocks(reference, between)
     return dataclasses.replace(reference, pairs=reference.pairs[rows], d_native=reference.d_native[rows],
                                block_start=block_start, block_residues=blocks[kept])
 

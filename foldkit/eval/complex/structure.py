@@ -33,8 +33,8 @@ class Complex:
     def __post_init__(self):
         ids = [c.chain_id for c in self.chains]
         if len(set(ids)) != len(ids):
-            raise InputError(f"chain ids occur more than once: {', '.join(sorted({i for i in ids if ids.count(i) > 1}))}",
-                             path=self.name)
+            repeated = ", ".join(sorted({i for i in ids if ids.count(i) > 1}))
+            raise InputError(f"chain ids occur more than once: {repeated}", path=self.name)
 
     @property
     def chain_ids(self) -> tuple[str, ...]:
