@@ -14,8 +14,9 @@ from foldkit.errors import InputError
 from foldkit.eval.casp import plan_target_set, read_domains
 from foldkit.eval.gdt_plot import plot_gdt_curves
 from foldkit.eval.ranking import SUMMARY_COLUMNS, format_summary, summarize
-from foldkit.eval.target_set import (CURVE_COLUMNS, SCORE_COLUMNS, FileResult, read_rows, row_key,
-                                     score_model_file, write_rows_atomic)
+from foldkit.eval.target_set import (CURVE_COLUMNS, SCORE_COLUMNS, ComplexModelFile, FileResult,
+                                     complex_score_columns, interface_columns, plan_complex_set, read_rows, row_key,
+                                     score_complex_file, score_model_file, write_rows_atomic)
 
 SAVE_EVERY = 16   # rewrite scores.csv after this many finished files (resume granularity)
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -27,6 +28,10 @@ def add_parser(subparsers) -> None:
         description="Walk --models recursively, pair each CASP-named model (T1024TS427_1, T1024TS427_1-D1; "
                     "TS files may hold several models) with natives/<unit>.pdb and score it. Writes scores.csv, "
                     "summary.csv (per group, CASP z-scores), gdt_curves.csv and gdt_curves.png next to -o. "
+                    "Assembly models (H1106TS427_1 with natives/H1106.pdb, T1106TS427_1o with natives/T1106o.pdb) "
+                    "are scored as complexes: their rows in scores.csv carry the complex scores too (chain mapping, "
+                    "QS-score, DockQ, ICS/IPS, lDDT, multi-chain TM-score; gdt_ts/rmsd_ca are the oligomeric "
+                    "GDT_TS/RMSD) and interfaces.csv has one row per native interface. "
                     "Pairs already in scores.csv are skipped (resume).")
     parser.add_argument("--models", required=True, type=Path, help="folder of model files (searched recursively)")
     parser.add_argument("--natives", required=True, type=Path, help="folder of reference files (<unit>.pdb)")
@@ -47,17 +52,23 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"{flag} is not a folder", path=str(folder))
     domains = read_domains(args.domains) if args.domains else None
     files, problems = plan_target_set(args.models, args.natives, domains)
-    for path, message in problems:
+    complex_files, complex_problems = plan_complex_set(args.models, args.natives)
+    claimed = {f.path for f in complex_files} | {path for path, _ in complex_problems}
+    files = [f for f in files if f.path not in claimed] + complex_files
+    for path, message in [p for p in problems if p[0] not in claimed] + complex_problems:
         _warn(f"{path}: {message}")
 
     out = args.output
     old_rows = read_rows(out, SCORE_COLUMNS)
     old_curves = read_rows(_sibling(out, "gdt_curves.csv"), CURVE_COLUMNS)
+    old_interfaces = read_rows(_sibling(out, "interfaces.csv"), interface_columns())
     done = frozenset(row_key(r) for r in old_rows)
     if done:
         print(f"resuming: {len(done)} pairs already in {out}", file=sys.stderr)
 
-    rows, curves = list(old_rows), list(old_curves)
+    rows, curves, interfaces = list(old_rows), list(old_curves), list(old_interfaces)
+    assemblies = complex_files or any(r.get("qs_global") is not None for r in old_rows)
+    columns = complex_score_columns() if assemblies else SCORE_COLUMNS     # monomer sets: unchanged columns
     n_new, n_failed, n_skipped = 0, 0, 0
     start = time.perf_counter()
     for count, result in enumerate(_results(files, done, args), start=1):
@@ -68,14 +79,15 @@ def run(args: argparse.Namespace) -> int:
         n_skipped += result.skipped
         rows.extend(result.rows)
         curves.extend(result.curves)
+        interfaces.extend(result.interfaces)
         if result.rows and count % SAVE_EVERY == 0:
-            write_rows_atomic(out, rows, SCORE_COLUMNS)
+            _save(out, rows, interfaces, columns)
     elapsed = time.perf_counter() - start
 
     if not rows:
         _warn("nothing could be scored")
         return 1
-    write_rows_atomic(out, rows, SCORE_COLUMNS)
+    _save(out, rows, interfaces, columns)
     curve_keys = {row_key(r) for r in rows}
     curves = [c for c in {row_key(c): c for c in curves}.values() if row_key(c) in curve_keys]
     write_rows_atomic(_sibling(out, "gdt_curves.csv"), curves, CURVE_COLUMNS)
@@ -87,6 +99,15 @@ def run(args: argparse.Namespace) -> int:
     rate = f", {n_new / elapsed:.1f} pairs/s" if n_new and elapsed > 0 else ""
     print(f"scored {n_new} new pairs ({n_skipped} already done, {n_failed} failed{rate}) -> {out}")
     return 0
+
+
+def _save(out: Path, rows: list[dict], interfaces: list[dict], columns: tuple[str, ...]) -> None:
+    """scores.csv (and, for assemblies, interfaces.csv: the rows of the pairs in scores.csv), atomically."""
+    if columns != SCORE_COLUMNS:
+        keys = {row_key(r) for r in rows}
+        kept = {(row_key(i), i["native_chains"]): i for i in interfaces if row_key(i) in keys}
+        write_rows_atomic(_sibling(out, "interfaces.csv"), list(kept.values()), interface_columns())
+    write_rows_atomic(out, rows, columns)
 
 
 def _results(files, done, args):
@@ -126,8 +147,11 @@ def _done_for(done: frozenset, model_file) -> frozenset:
 
 
 def _safe(model_file, done, align, force) -> FileResult:
-    """score_model_file, turning any unexpected failure into a per-file problem."""
+    """score_model_file (score_complex_file for assemblies), turning any unexpected failure into a per-file
+    problem."""
     try:
+        if isinstance(model_file, ComplexModelFile):
+            return score_complex_file(model_file, done)
         return score_model_file(model_file, done, align=align, force=force)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the set
         return FileResult(rows=[], curves=[], problems=[(str(model_file.path), f"{type(exc).__name__}: {exc}")])

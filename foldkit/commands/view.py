@@ -20,7 +20,10 @@ def add_parser(subparsers) -> None:
         "view", help="write a standalone HTML page with a 3D view (3Dmol.js) and plots",
         description="PATH is a structure file (PDB, mmCIF, CASP TS) or a `foldkit predict` record folder "
                     "(ranked_*.pdb, scores_*.json, pae_*.json). With --native, the model is shown on the "
-                    "native after the best GDT superposition, coloured by deviation, with its scores.")
+                    "native after the best GDT superposition, coloured by deviation, with its scores; when "
+                    "either has several chains, as complexes: chains mapped, the model moved by its "
+                    "multi-chain TM-score superposition and coloured by chain (each model chain in the colour "
+                    "of the native chain it maps to).")
     parser.add_argument("path", metavar="PATH", help="structure file or foldkit predict output folder")
     parser.add_argument("--html", required=True, metavar="OUT.html", help="page to write")
     parser.add_argument("--color", default="plddt", choices=SCHEMES,
@@ -60,6 +63,15 @@ def run(args: argparse.Namespace) -> int:
         if pae_figure is not None:
             page_plots.append(Plot("Predicted aligned error (Å)", _png(pae_figure)))
         title, size = f"foldkit prediction: {path.resolve().name}", (420, 420)
+    elif args.native and _is_complex(path, args.native):
+        from foldkit.viz.complex_view import complex_superposition_scene, interface_figure, superpose_complex
+
+        superposition = superpose_complex(path, args.native)
+        scenes = [complex_superposition_scene(superposition, style=args.style,
+                                              title=f"{path.name} on {Path(args.native).name}")]
+        figure = interface_figure(superposition.scores)
+        page_plots = [] if figure is None else [Plot("Per native interface: DockQ, QS-score and ICS", _png(figure))]
+        title, size = f"foldkit: {path.name} superposed on {Path(args.native).name}", (800, 600)
     elif args.native:
         superposition = superpose(path, args.native, align=args.align)
         scenes = [superposition_scene(superposition, style=args.style, title=f"{path.name} on {Path(args.native).name}")]
@@ -81,3 +93,10 @@ def run(args: argparse.Namespace) -> int:
     where = f"3Dmol.js embedded from {js_path}" if js_path else "3Dmol.js from the CDN (needs network)"
     print(f"wrote {out} ({where})")
     return 0
+
+
+def _is_complex(model: Path, native: str) -> bool:
+    """Whether either structure has several protein chains (then it is shown as a complex)."""
+    from foldkit.io.structure import read_structure_file
+
+    return any(len(read_structure_file(p).chains()) > 1 for p in (model, native))
