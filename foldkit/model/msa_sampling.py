@@ -22,7 +22,8 @@ Randomness enters only through three arrays of uniform draws
 reproduce a reference run exactly. :func:`draw_uniforms` makes them from a
 PRNG key the way AlphaFold-Multimer does: every element gets its own key by
 folding its indices into the key (padding-consistent: adding padding rows or
-residues does not change the draws of the others).
+residues does not change the draws of the others). Under
+:func:`alphafold_rng_scope` the same keys give AlphaFold's own draws.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from typing import Mapping, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from foldkit.model.multimer_config import MaskedMsaConfig
 
 NUM_PROFILE_CLASSES = 22      # 20 amino acids, X, gap
 NUM_MSA_CLASSES = 23          # ... and the BERT mask token
@@ -51,16 +54,14 @@ class SamplingDraws(NamedTuple):
     gumbel_uniform: jnp.ndarray          # [N, L, 23] replacement residues
 
 
-class MaskedMsaSettings(NamedTuple):
-    """``embeddings_and_evoformer.masked_msa`` (probabilities of the replacement mixture)."""
-
-    profile_prob: float
-    same_prob: float
-    uniform_prob: float
-    replace_fraction: float
-
-
 # --------------------------------------------------------------------------- random draws
+
+def alphafold_rng_scope():
+    """Context in which jax draws the numbers AlphaFold v2.3.2 drew (jax <= 0.4 default:
+    ``jax_threefry_partitionable=False``); the random bits differ otherwise. Trace (and
+    jit) the network inside it."""
+    return jax.threefry_partitionable(False)
+
 
 def padding_consistent_uniform(key: jnp.ndarray, shape: tuple[int, ...]) -> jnp.ndarray:
     """Uniform [0, 1) draws of ``shape``; element (i, j, ...) uses key fold_in(fold_in(key, i), j)...
@@ -142,7 +143,7 @@ def sample_msa(batch: Mapping[str, jnp.ndarray], uniform: jnp.ndarray, num_msa: 
 
 
 def replacement_probabilities(msa: jnp.ndarray, msa_profile: jnp.ndarray,
-                              settings: MaskedMsaSettings) -> jnp.ndarray:
+                              settings: MaskedMsaConfig) -> jnp.ndarray:
     """The BERT replacement mixture [N, L, 23]: uniform over the 20 amino acids, the profile,
     the residue itself, and the mask token with the remaining probability."""
     uniform_aa = jnp.asarray([0.05] * 20 + [0.0, 0.0], jnp.float32)               # [22]
@@ -154,7 +155,7 @@ def replacement_probabilities(msa: jnp.ndarray, msa_profile: jnp.ndarray,
 
 def make_masked_msa(msa: jnp.ndarray, msa_mask: jnp.ndarray, bert_mask: jnp.ndarray, msa_profile: jnp.ndarray,
                     mask_position_uniform: jnp.ndarray, gumbel_uniform: jnp.ndarray,
-                    settings: MaskedMsaSettings) -> dict[str, jnp.ndarray]:
+                    settings: MaskedMsaConfig) -> dict[str, jnp.ndarray]:
     """BERT masking of the cluster rows.
 
     msa [N, L] int (0..21), msa_mask / bert_mask [N, L], msa_profile [L, 22],
@@ -243,7 +244,7 @@ def create_extra_msa_feature(extra_msa: jnp.ndarray, extra_deletion_matrix: jnp.
 # --------------------------------------------------------------------------- one iteration
 
 def msa_features(batch: Mapping[str, jnp.ndarray], draws: SamplingDraws, num_msa: int, num_extra_msa: int,
-                 settings: MaskedMsaSettings) -> dict[str, jnp.ndarray]:
+                 settings: MaskedMsaConfig) -> dict[str, jnp.ndarray]:
     """Everything the MSA embedding of one iteration reads, from the full MSA and the draws.
 
     batch: ``msa`` [S, L] (0..21), ``deletion_matrix``, ``msa_mask``,
