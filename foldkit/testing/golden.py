@@ -47,6 +47,8 @@ MODULE_CASE_REGISTRIES = (
     "foldkit.testing.cases_structure",
     "foldkit.testing.cases_heads",
     "foldkit.testing.cases_templates",
+    "foldkit.testing.cases_multimer_structure",
+    "foldkit.testing.cases_multimer_heads",
 )
 FEATURE_CASE_REGISTRY = "foldkit.testing.cases_features"
 CaseFn = Callable[[dict, dict, "int | None"], list[OutputCheck]]
