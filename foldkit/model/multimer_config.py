@@ -28,7 +28,6 @@ from foldkit.model.evoformer_config import (AttentionConfig, EvoformerIterationC
                                             TriangleMultiplicationConfig)
 from foldkit.model.global_config import GlobalConfig
 from foldkit.model.heads_config import HeadsConfig
-from foldkit.model.multimer_heads import multimer_heads_config
 from foldkit.model.multimer_structure_config import MultimerStructureConfig
 
 MULTIMER_MODEL_NAMES = tuple(f"model_{i}_multimer_v3" for i in range(1, 6))
@@ -155,6 +154,8 @@ class MultimerModelConfig:
 
     @classmethod
     def from_dict(cls, model: Mapping[str, Any]) -> "MultimerModelConfig":
+        from foldkit.model.multimer_heads import multimer_heads_config   # imports haiku: only when building
+
         heads = dict(model["heads"])
         structure_module = heads.pop("structure_module")
         known = {"embeddings_and_evoformer", "global_config", "heads", "num_recycle", "recycle_early_stop_tolerance",
