@@ -11,6 +11,8 @@ from the stored raw key (equal to the stored ones, bit for bit, under
 
 from __future__ import annotations
 
+import types
+
 import haiku as hk
 import jax
 import jax.numpy as jnp
@@ -20,6 +22,7 @@ from foldkit.model import msa_sampling
 from foldkit.model.config import build_dataclass
 from foldkit.model.multimer_config import (MaskedMsaConfig, MultimerTemplateConfig,
                                            MultimerTemplatePairStackConfig)
+from foldkit.model.multimer_embeddings import MultimerEmbeddingsAndEvoformer, relative_position_features
 from foldkit.model.multimer_templates import (MultimerTemplateEmbedding, TemplateEmbeddingIteration,
                                               embed_template_rows, template_single_features)
 from foldkit.testing.cases_evoformer import _global_config, haiku_params
@@ -37,18 +40,14 @@ def _checks(values: dict, kind: Kind, prefix: str = "output/") -> list[OutputChe
 # --------------------------------------------------------------------------- relative positions
 
 def _relative_position_encoding(arrays, meta, chunk_size):
-    from foldkit.model.multimer_embeddings import MultimerEmbeddingsAndEvoformer, relative_position_features
-
     c = meta["config"]
-
-    class _Settings:   # the fields the relative encoding reads
-        max_relative_idx, max_relative_chain, pair_channel = c["max_relative_idx"], c["max_relative_chain"], \
-            c["pair_channel"]
-
+    settings = types.SimpleNamespace(max_relative_idx=c["max_relative_idx"],       # the fields the
+                                     max_relative_chain=c["max_relative_chain"],   # relative encoding reads
+                                     pair_channel=c["pair_channel"])
     batch = dict(zip(("residue_index", "asym_id", "entity_id", "sym_id"),
                      _inputs(arrays, "residue_index", "asym_id", "entity_id", "sym_id")))
     forward = hk.transform(lambda b: MultimerEmbeddingsAndEvoformer(
-        _Settings(), _global_config(meta, chunk_size), name="evoformer")._relative_encoding(b))
+        settings, _global_config(meta, chunk_size), name="evoformer")._relative_encoding(b))
     output = forward.apply(haiku_params(arrays), None, batch)
     features = relative_position_features(batch["residue_index"], batch["asym_id"], batch["entity_id"],
                                           batch["sym_id"], c["max_relative_idx"], c["max_relative_chain"])
