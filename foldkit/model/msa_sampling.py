@@ -28,6 +28,7 @@ residues does not change the draws of the others). Under
 
 from __future__ import annotations
 
+import functools
 from typing import Mapping, NamedTuple
 
 import jax
@@ -63,15 +64,20 @@ def alphafold_rng_scope():
     return jax.threefry_partitionable(False)
 
 
+def _element_uniforms(key: jnp.ndarray, shape: tuple[int, ...]) -> jnp.ndarray:
+    if not shape:
+        return jax.random.uniform(key, (), jnp.float32)
+    indices = jnp.arange(shape[0], dtype=jnp.uint32)
+    return jax.vmap(lambda i: _element_uniforms(jax.random.fold_in(key, i), shape[1:]))(indices)
+
+
+@functools.partial(jax.jit, static_argnums=1)
 def padding_consistent_uniform(key: jnp.ndarray, shape: tuple[int, ...]) -> jnp.ndarray:
     """Uniform [0, 1) draws of ``shape``; element (i, j, ...) uses key fold_in(fold_in(key, i), j)...
 
     A raw uint32[2] key (or a typed key) in, float32 ``shape`` out.
     """
-    if not shape:
-        return jax.random.uniform(key, (), jnp.float32)
-    indices = jnp.arange(shape[0], dtype=jnp.uint32)
-    return jax.vmap(lambda i: padding_consistent_uniform(jax.random.fold_in(key, i), shape[1:]))(indices)
+    return _element_uniforms(key, tuple(shape))
 
 
 def sampling_keys(key: jnp.ndarray) -> dict[str, jnp.ndarray]:
