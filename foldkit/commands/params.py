@@ -12,8 +12,9 @@ PARAMS_DIR_ENV = "FOLDKIT_PARAMS_DIR"
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "params", help="list, verify or download model parameters",
-        description="Model parameters: official AlphaFold2 files (params_model_1..5[_ptm].npz) or custom "
-                    "params_<name>.npz with a params_<name>.json config next to them.")
+        description="Model parameters: official AlphaFold2 files (params_model_1..5[_ptm].npz, "
+                    "params_model_1..5_multimer_v3.npz) or custom params_<name>.npz with a params_<name>.json "
+                    "config next to them.")
     actions = parser.add_subparsers(dest="params_action", metavar="ACTION", required=True)
 
     listing = actions.add_parser("list", help="known presets and where parameter files are looked up")
@@ -25,7 +26,8 @@ def add_parser(subparsers) -> None:
     verify.add_argument("dir", type=Path, help="parameters folder")
     verify.set_defaults(func=run_verify)
 
-    fetch = actions.add_parser("fetch", help="download the official AlphaFold2 parameters, verify and unpack them")
+    fetch = actions.add_parser("fetch", help="download the official AlphaFold2 parameters (monomer and multimer v3), "
+                                             "verify and unpack them")
     fetch.add_argument("dir", type=Path, help="destination folder (created)")
     fetch.add_argument("--url", default=None, help="archive address (default: the official one); file:// works")
     fetch.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -41,17 +43,17 @@ def run_list(args) -> int:
     from foldkit.predict.models import BUNDLED_MODEL, bundled_params_dir
 
     params_dir = args.params_dir
-    print("Presets (AlphaFold2 monomer models; config packaged with foldkit):")
-    print(f"  {'name':<14}{'templates':<11}{'pTM/PAE':<9}file")
+    print("Presets (AlphaFold2 monomer and AlphaFold-Multimer v3 models; config packaged with foldkit):")
+    print(f"  {'name':<22}{'kind':<10}{'templates':<11}{'pTM/PAE':<9}file")
     for info in list_presets(params_dir):
         where = str(info.path) if info.path else ("not found" if params_dir else "-")
-        print(f"  {info.name:<14}{'yes' if info.uses_templates else 'no':<11}{'yes' if info.has_ptm else 'no':<9}"
-              f"{where}")
+        print(f"  {info.name:<22}{'multimer' if info.multimer else 'monomer':<10}"
+              f"{'yes' if info.uses_templates else 'no':<11}{'yes' if info.has_ptm else 'no':<9}{where}")
     if params_dir is not None:
-        from foldkit.model.config import MODEL_NAMES
+        from foldkit.params_store import OFFICIAL_MODEL_NAMES
         from foldkit.predict.models import find_params_files
 
-        others = {n: p for n, p in find_params_files(Path(params_dir)).items() if n not in MODEL_NAMES} \
+        others = {n: p for n, p in find_params_files(Path(params_dir)).items() if n not in OFFICIAL_MODEL_NAMES} \
             if Path(params_dir).is_dir() else {}
         for name, path in others.items():
             config = path.with_suffix(".json")

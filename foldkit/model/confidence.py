@@ -11,6 +11,12 @@ Pure functions of arrays (jax.numpy, jittable; numpy inputs work too):
 * ``confidence_metrics(outputs)``: the ``confidence/*`` dict AlphaFold2
   reports, with ``ranking_confidence`` = mean pLDDT (monomer models, _ptm
   included).
+* ``predicted_tm_score_f64(logits, breaks, residue_weights, asym_id,
+  interface)``: pTM, or the interface pTM (ipTM) of AlphaFold-Multimer, in
+  float64 numpy as AlphaFold reports them.
+* ``multimer_aligned_error_metrics(logits, breaks, asym_id)`` and
+  ``multimer_confidence_metrics(outputs, asym_id)``: the multimer
+  ``confidence/*`` dict, with ``ranking_confidence`` = 0.8 ipTM + 0.2 pTM.
 """
 
 from __future__ import annotations
@@ -132,4 +138,96 @@ def confidence_metrics(outputs: Mapping[str, Any],
             metrics[f"confidence/{name}"] = np.asarray(value, np.float32)
         weights = None if residue_weights is None else jnp.asarray(residue_weights, jnp.float32)
         metrics["confidence/ptm"] = np.asarray(predicted_tm_score(logits, breaks, weights), np.float32)
+    return metrics
+
+
+# --------------------------------------------------------------------------- multimer: ipTM and ranking
+
+# ranking_confidence = 0.8 ipTM + 0.2 pTM (AlphaFold-Multimer)
+IPTM_RANKING_WEIGHT = 0.8
+PTM_RANKING_WEIGHT = 0.2
+
+
+def _softmax_f64(logits: Any) -> np.ndarray:
+    logits = np.asarray(logits, np.float64)
+    shifted = np.exp(logits - np.max(logits, axis=-1, keepdims=True))
+    return shifted / np.sum(shifted, axis=-1, keepdims=True)
+
+
+def predicted_tm_score_f64(logits: Any, breaks: Any, residue_weights: Any = None, asym_id: Any = None,
+                           interface: bool = False) -> np.ndarray:
+    """pTM, or with ``interface=True`` the interface pTM (ipTM), as a float64 scalar.
+
+    logits [L, L, bins], breaks [bins - 1], residue_weights [L] (None = all
+    ones), asym_id [L] (chain of each residue; needed for ipTM). For each
+    alignment frame i the expected TM term of residue j is averaged over the
+    counted pairs (ipTM: only pairs in different chains); the score is that
+    average at the frame i with the largest weighted value. d0 uses all
+    weighted residues (not one chain), N = int(sum of weights) clipped to >= 19.
+    Residues with weight 0 count neither as aligned residues nor as frames.
+    """
+    logits = np.asarray(logits)
+    num_res = logits.shape[-2]
+    weights = np.ones(num_res) if residue_weights is None else np.asarray(residue_weights, np.float64)
+    clipped = max(int(np.sum(weights)), _MIN_TM_NUM_RES)
+    d0 = 1.24 * (clipped - 15) ** (1.0 / 3) - 1.8
+    centers = np.asarray(aligned_error_bin_centers(np.asarray(breaks, np.float32)), np.float64)   # [bins]
+    tm_per_bin = 1.0 / (1.0 + np.square(centers) / np.square(d0))                                # [bins]
+    expected_tm = np.sum(_softmax_f64(logits) * tm_per_bin, axis=-1)                              # [L, L]
+    pair_mask = np.ones((num_res, num_res), bool)
+    if interface:
+        if asym_id is None:
+            raise ValueError("predicted_tm_score_f64: interface=True needs asym_id")
+        chains = np.asarray(asym_id)
+        pair_mask = chains[:, None] != chains[None, :]
+    pair_weights = pair_mask * (weights[None, :] * weights[:, None])                             # [L, L]
+    normalized = pair_weights / (1e-8 + np.sum(pair_weights, axis=-1, keepdims=True))
+    per_frame = np.sum(expected_tm * pair_mask * normalized, axis=-1)                             # [L]
+    return np.asarray(per_frame[np.argmax(per_frame * weights)], np.float64)
+
+
+def multimer_aligned_error_metrics(logits: Any, breaks: Any, asym_id: Any,
+                                   residue_weights: Any = None) -> dict[str, np.ndarray]:
+    """PAE, pTM, ipTM and the ranking confidence of AlphaFold-Multimer (numpy).
+
+    logits [L, L, bins] and breaks [bins - 1] of the PAE head, asym_id [L].
+    Returns ``confidence/{aligned_confidence_probs [L, L, bins],
+    predicted_aligned_error [L, L], max_predicted_aligned_error []}``
+    (float32) and the float64 scalars ``confidence/{ptm, iptm,
+    ranking_confidence}`` (0.8 ipTM + 0.2 pTM). ``residue_weights`` (e.g.
+    the sequence mask) restricts pTM/ipTM to weighted residues.
+    """
+    probs = _softmax_f64(logits)                                                                 # [L, L, bins]
+    centers = np.asarray(aligned_error_bin_centers(np.asarray(breaks, np.float32)), np.float64)
+    ptm = predicted_tm_score_f64(logits, breaks, residue_weights)
+    iptm = predicted_tm_score_f64(logits, breaks, residue_weights, asym_id=asym_id, interface=True)
+    return {
+        "confidence/aligned_confidence_probs": probs.astype(np.float32),
+        "confidence/predicted_aligned_error": np.sum(probs * centers, axis=-1).astype(np.float32),
+        "confidence/max_predicted_aligned_error": np.asarray(centers[-1], np.float32),
+        "confidence/ptm": ptm,
+        "confidence/iptm": iptm,
+        "confidence/ranking_confidence": np.asarray(IPTM_RANKING_WEIGHT * iptm + PTM_RANKING_WEIGHT * ptm,
+                                                    np.float64),
+    }
+
+
+def multimer_confidence_metrics(outputs: Mapping[str, Any], asym_id: Any = None,
+                                residue_weights: Any = None) -> dict[str, np.ndarray]:
+    """AlphaFold-Multimer's ``confidence/*`` metrics from model outputs (numpy).
+
+    ``outputs`` holds ``predicted_lddt/logits`` and ``predicted_aligned_error/
+    {logits, breaks}`` (flat or nested) and, when ``asym_id`` is None,
+    ``predicted_aligned_error/asym_id``. Returns ``confidence/plddt`` [L]
+    (float64) and everything of :func:`multimer_aligned_error_metrics`.
+    """
+    plddt_logits = np.asarray(_output(outputs, "predicted_lddt", "logits"))
+    num_bins = plddt_logits.shape[-1]
+    bin_centers = (np.arange(num_bins, dtype=np.float64) + 0.5) / num_bins
+    metrics = {"confidence/plddt": 100.0 * np.sum(_softmax_f64(plddt_logits) * bin_centers, axis=-1)}
+    if asym_id is None:
+        asym_id = _output(outputs, "predicted_aligned_error", "asym_id")
+    metrics.update(multimer_aligned_error_metrics(_output(outputs, "predicted_aligned_error", "logits"),
+                                                  _output(outputs, "predicted_aligned_error", "breaks"),
+                                                  asym_id, residue_weights))
     return metrics

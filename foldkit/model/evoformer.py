@@ -88,7 +88,12 @@ class OuterProductMean(hk.Module):
 
 
 class EvoformerIteration(hk.Module):
-    """One Evoformer block; with ``is_extra_msa`` the column attention is global (extra-MSA stack)."""
+    """One Evoformer block; with ``is_extra_msa`` the column attention is global (extra-MSA stack).
+
+    ``outer_product_mean.first`` (AlphaFold-Multimer) applies the outer product mean to the
+    pair before the MSA updates; the triangle multiplications may use fused projection
+    weights (``fuse_projection_weights``, multimer v3).
+    """
 
     def __init__(self, config: EvoformerIterationConfig, global_config: GlobalConfig,
                  is_extra_msa: bool = False, name: str = "evoformer_iteration"):
@@ -101,8 +106,9 @@ class EvoformerIteration(hk.Module):
                  pair_mask: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
         """msa_act [S, L, c_m], pair_act [L, L, c_z], masks [S, L] / [L, L] -> (msa, pair)."""
         cfg, gcfg = self.config, self.global_config
-        if cfg.outer_product_mean.first:
-            raise ValueError("outer_product_mean.first (multimer ordering) is not supported")
+        outer_product_mean = OuterProductMean(cfg.outer_product_mean, gcfg, pair_act.shape[-1])
+        if cfg.outer_product_mean.first:   # multimer: the pair update reads the incoming MSA
+            pair_act = pair_act + outer_product_mean(msa_act, msa_mask)
         msa_act = msa_act + MSARowAttentionWithPairBias(cfg.msa_row_attention_with_pair_bias, gcfg)(
             msa_act, msa_mask, pair_act)
         if self.is_extra_msa:
@@ -111,8 +117,8 @@ class EvoformerIteration(hk.Module):
             msa_act = msa_act + MSAColumnAttention(cfg.msa_column_attention, gcfg)(msa_act, msa_mask)
         msa_act = msa_act + Transition(cfg.msa_transition, gcfg, name="msa_transition")(msa_act, msa_mask)
 
-        pair_act = pair_act + OuterProductMean(cfg.outer_product_mean, gcfg, pair_act.shape[-1])(
-            msa_act, msa_mask)
+        if not cfg.outer_product_mean.first:
+            pair_act = pair_act + outer_product_mean(msa_act, msa_mask)
         pair_act = pair_act + TriangleMultiplication(
             cfg.triangle_multiplication_outgoing, gcfg, name="triangle_multiplication_outgoing")(pair_act, pair_mask)
         pair_act = pair_act + TriangleMultiplication(

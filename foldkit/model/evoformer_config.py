@@ -79,7 +79,7 @@ class TriangleMultiplicationConfig:
 
     equation: str = OUTGOING_EQUATION   # or INCOMING_EQUATION; "outgoing"/"incoming" accepted
     num_intermediate_channel: int = 128
-    fuse_projection_weights: bool = False
+    fuse_projection_weights: bool = False   # multimer v3: one projection/gate Linear for both edge sides
     orientation: str = "per_row"
     dropout_rate: float = 0.0
     shared_dropout: bool = True
@@ -89,8 +89,6 @@ class TriangleMultiplicationConfig:
         object.__setattr__(self, "equation", aliases.get(self.equation, self.equation))
         if self.equation not in (OUTGOING_EQUATION, INCOMING_EQUATION):
             raise ValueError(f"unsupported triangle multiplication equation {self.equation!r}")
-        if self.fuse_projection_weights:
-            raise ValueError("fused projection weights (multimer variant) are not supported")
 
     @property
     def outgoing(self) -> bool:

@@ -11,14 +11,14 @@ import numpy as np
 from foldkit.errors import InputError
 from foldkit.model import params as params_lib
 
-_NAME_IN_FILE = re.compile(r"(model_[1-5](?:_ptm)?)")
+_NAME_IN_FILE = re.compile(r"(model_[1-5](?:_multimer_v3|_ptm)?)(?=\.|$)")
 
 
 def describe_params_file(path: str | os.PathLike) -> str:
     """A one-paragraph summary of a parameter file, or InputError if it is unusable.
 
-    The preset is taken from the file name (``params_model_1_ptm.npz``) when
-    it names one, otherwise it is the packaged spec closest to the file's
+    The preset is taken from the file name (``params_model_1_ptm.npz``,
+    ``params_model_1_multimer_v3.npz``) when it names one, otherwise it is the packaged spec closest to the file's
     tree; every key and shape must match that spec. Only the npy headers and
     CRCs are read, so full-size files are checked quickly.
     """
@@ -39,5 +39,6 @@ def describe_params_file(path: str | os.PathLike) -> str:
         raise InputError(f"{len(not_float32)} arrays are not float32 (first: {not_float32[0]})", path=str(path))
     sharing = [m for m in params_lib.known_models() if params_lib.packaged_spec(m) == params_lib.packaged_spec(model)]
     num_parameters = sum(int(np.prod(shape)) for shape in found.values())
-    return (f"{path}: AlphaFold2 parameters, {len(found)} arrays, {num_parameters:,} float32 values; "
+    kind = "AlphaFold-Multimer" if "multimer" in model else "AlphaFold2"
+    return (f"{path}: {kind} parameters, {len(found)} arrays, {num_parameters:,} float32 values; "
             f"matches the {model} tree exactly (same tree: {', '.join(sharing)})")

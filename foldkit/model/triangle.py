@@ -31,6 +31,8 @@ class TriangleMultiplication(hk.Module):
 
     def __call__(self, pair_act: jnp.ndarray, pair_mask: jnp.ndarray) -> jnp.ndarray:
         """pair_act [L, L, c_z], pair_mask [L, L] -> update [L, L, c_z]."""
+        if self.config.fuse_projection_weights:
+            return _fused_update(self.config, self.global_config, pair_act, pair_mask)
         channels = pair_act.shape[-1]
         num_intermediate = self.config.num_intermediate_channel
         mask = pair_mask.astype(pair_act.dtype)[..., None]             # [L, L, 1]
@@ -66,6 +68,51 @@ class TriangleMultiplication(hk.Module):
             return output_projection(triangle) * jax.nn.sigmoid(gating_linear(input_rows))
 
         return chunked_apply(update_rows, (act, mask, act), (axis_i, axis_i, 0), self.global_config.chunk_size)
+
+
+def _fused_update(config: TriangleMultiplicationConfig, global_config: GlobalConfig, pair_act: jnp.ndarray,
+                  pair_mask: jnp.ndarray) -> jnp.ndarray:
+    """The multimer v3 triangle update [L, L, c_z]: one ``projection`` and one ``gate`` Linear
+    [c_z, 2C] give both edge sides (left = first C channels, right = last C); LayerNorms
+    ``left_norm_input`` and ``center_norm``. Built in the calling module's scope (a function,
+    not a method, so haiku adds no ``~method`` level to the parameter paths)."""
+    channels = pair_act.shape[-1]
+    num_intermediate = config.num_intermediate_channel
+    mask = pair_mask.astype(pair_act.dtype)[..., None]             # [L, L, 1]
+    act = layer_norm_f32(layer_norm("left_norm_input"), pair_act)
+    projection = Linear(2 * num_intermediate, name="projection")
+    gate = Linear(2 * num_intermediate, initializer="zeros", bias_init=1.0, name="gate")
+    center_norm = layer_norm("center_norm")
+    output_projection = Linear(channels, initializer=_final_init(global_config),
+                               name="output_projection")
+    gating_linear = Linear(channels, initializer="zeros", bias_init=1.0, name="gating_linear")
+
+    def edges(act_: jnp.ndarray, mask_: jnp.ndarray) -> jnp.ndarray:
+        return mask_ * projection(act_) * jax.nn.sigmoid(gate(act_))                # [.., .., 2C]
+
+    chunk_size = global_config.chunk_size
+    if chunk_size is None or chunk_size >= pair_act.shape[0]:
+        both = edges(act, mask)                                                      # [L, L, 2C]
+        left, right = both[..., :num_intermediate], both[..., num_intermediate:]
+        equation = "ikc,jkc->ijc" if config.outgoing else "kjc,kic->ijc"
+        triangle = layer_norm_f32(center_norm, jnp.einsum(equation, left, right))   # [L, L, C]
+        return output_projection(triangle) * jax.nn.sigmoid(gating_linear(act))
+
+    # chunked as in the unfused form: the side read per chunk (left rows i when outgoing,
+    # right columns i when incoming) is built chunk by chunk, the other side whole
+    if config.outgoing:
+        edges_j = edges(act, mask)[..., num_intermediate:]                           # right [L, L, C]
+        part_i, axis_i, equation = slice(0, num_intermediate), 0, "ikc,jkc->ijc"
+    else:
+        edges_j = edges(act, mask)[..., :num_intermediate]                           # left [L, L, C]
+        part_i, axis_i, equation = slice(num_intermediate, None), 1, "kic,kjc->ijc"
+
+    def update_rows(act_i, mask_i, input_rows):
+        edges_i = edges(act_i, mask_i)[..., part_i]                                  # [l, L, C] / [L, l, C]
+        triangle = layer_norm_f32(center_norm, jnp.einsum(equation, edges_i, edges_j))  # [l, L, C]
+        return output_projection(triangle) * jax.nn.sigmoid(gating_linear(input_rows))
+
+    return chunked_apply(update_rows, (act, mask, act), (axis_i, axis_i, 0), chunk_size)
 
 
 class TriangleAttention(hk.Module):

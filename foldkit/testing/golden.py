@@ -1,6 +1,6 @@
 """Run every golden case under a folder through foldkit and compare.
 
-    python -m foldkit.testing.golden DIR [--only modules|model|features] [--chunk-size N]
+    python -m foldkit.testing.golden DIR [--only modules|model|features|multimer] [--chunk-size N]
 
 A folder uses the layout of ``shared/reference/af2`` and may hold any subset
 of the three kinds:
@@ -13,7 +13,17 @@ of the three kinds:
   ``<case>_outputs.npz`` + ``<case>_config.json`` (whole network);
 * ``features``: ``<case>_processed_features.npz`` or
   ``<case>_features_deterministic.npz`` with ``<case>_config.json``
-  (featurizer), run through ``foldkit.testing.cases_features``.
+  (featurizer), run through ``foldkit.testing.cases_features``;
+* ``multimer``: a ``model`` layout whose config is an AlphaFold-Multimer
+  config (``global_config.multimer_mode``); one case per variant listed in
+  its ``variants`` with a ``<case><suffix>_outputs.npz``, plus
+  ``<case>_bf16_outputs.npz`` when present; run through
+  ``foldkit.testing.cases_multimer_model``.
+
+``--only multimer`` selects the multimer whole-model cases and the module
+cases that belong to them: module cases whose JSON says ``multimer_mode``,
+or whose nearest folder (the case folder or an ancestor) holding whole-model
+cases holds multimer ones.
 
 One line per case and output (max abs error, max relative error, PASS/FAIL),
 then ``golden: P passed, F failed``; exit status 1 if anything failed. A case
@@ -40,13 +50,17 @@ from foldkit.model.global_config import (
 )
 from foldkit.testing.compare import CompareResult, OutputCheck, compare
 
-KINDS = ("modules", "model", "features")
+KINDS = ("modules", "model", "features", "multimer")
 # registries of per-module cases, by owner
 MODULE_CASE_REGISTRIES = (
     "foldkit.testing.cases_evoformer",
     "foldkit.testing.cases_structure",
     "foldkit.testing.cases_heads",
     "foldkit.testing.cases_templates",
+    "foldkit.testing.cases_multimer_structure",
+    "foldkit.testing.cases_multimer_heads",
+    "foldkit.testing.cases_multimer_evoformer",
+    "foldkit.testing.cases_multimer_embeddings",
 )
 FEATURE_CASE_REGISTRY = "foldkit.testing.cases_features"
 CaseFn = Callable[[dict, dict, "int | None"], list[OutputCheck]]
@@ -56,11 +70,12 @@ CaseFn = Callable[[dict, dict, "int | None"], list[OutputCheck]]
 class GoldenCase:
     """One golden case found on disk."""
 
-    kind: str                 # "modules" | "model" | "features"
+    kind: str                 # "modules" | "model" | "features" | "multimer"
     name: str
     folder: Path
     reference: Path           # the npz holding the reference arrays
     config: Path              # the case JSON
+    multimer: bool = False    # selected by --only multimer
 
     @property
     def label(self) -> str:
@@ -92,7 +107,11 @@ def discover(root: Path, only: str | None = None) -> list[GoldenCase]:
             base = stem[: -len("_config")]
             model_files = [folder / f"{base}_{part}.npz" for part in ("features", "params", "outputs")]
             if all(p.is_file() for p in model_files):
-                cases[("model", base, folder)] = GoldenCase("model", base, folder, model_files[2], config)
+                if _is_multimer_model_config(config):
+                    for case in _multimer_cases(folder, base, config):
+                        cases[("multimer", case.name, folder)] = case
+                else:
+                    cases[("model", base, folder)] = GoldenCase("model", base, folder, model_files[2], config)
             for suffix in ("processed_features", "features_deterministic"):
                 ref = folder / f"{base}_{suffix}.npz"
                 if ref.is_file():
@@ -100,18 +119,63 @@ def discover(root: Path, only: str | None = None) -> list[GoldenCase]:
                     break
         else:
             ref = folder / f"{stem}.npz"
-            if ref.is_file() and _is_module_json(config):
-                cases[("modules", stem, folder)] = GoldenCase("modules", stem, folder, ref, config)
-    found = [c for c in cases.values() if only is None or c.kind == only]
+            module_json = _module_json(config)
+            if ref.is_file() and module_json is not None:
+                multimer = _module_is_multimer(module_json, folder, root)
+                cases[("modules", stem, folder)] = GoldenCase("modules", stem, folder, ref, config, multimer)
+    if only == "multimer":
+        found = [c for c in cases.values() if c.multimer]
+    else:
+        found = [c for c in cases.values() if only is None or c.kind == only]
     return sorted(found, key=lambda c: (KINDS.index(c.kind), c.name, str(c.folder)))
 
 
-def _is_module_json(path: Path) -> bool:
+def _is_multimer_model_config(path: Path) -> bool:
+    from foldkit.testing.cases_multimer_model import is_multimer_case_config
+    return is_multimer_case_config(path)
+
+
+def _multimer_cases(folder: Path, base: str, config: Path) -> list[GoldenCase]:
+    """The main case, every variant of the config's ``variants`` with outputs, and the bf16 run."""
+    try:
+        variants = json.loads(config.read_text()).get("variants", {})
+    except (OSError, ValueError):
+        variants = {}
+    suffixes = [""] + [suffix for suffix in variants if suffix != "main"] + ["_bf16"]
+    found = []
+    for suffix in suffixes:
+        outputs = folder / f"{base}{suffix}_outputs.npz"
+        if outputs.is_file():
+            found.append(GoldenCase("multimer", f"{base}{suffix}", folder, outputs, config, True))
+    return found
+
+
+def _model_case_configs(folder: Path) -> list[Path]:
+    return [c for c in sorted(folder.glob("*_config.json"))
+            if (folder / f"{c.name[: -len('_config.json')]}_features.npz").is_file()
+            and (folder / f"{c.name[: -len('_config.json')]}_outputs.npz").is_file()]
+
+
+def _module_is_multimer(module_json: dict, folder: Path, root: Path) -> bool:
+    """A multimer module case: its JSON says multimer_mode, or the nearest folder (from its own up
+    to ``root``) holding whole-model cases holds multimer ones."""
+    if (module_json.get("global_config") or {}).get("multimer_mode"):
+        return True
+    for directory in (folder, *folder.parents):
+        configs = _model_case_configs(directory)
+        if configs:
+            return any(_is_multimer_model_config(c) for c in configs)
+        if directory == root or root not in directory.parents:
+            break
+    return False
+
+
+def _module_json(path: Path) -> dict | None:
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and ("module" in data or "function" in data)
+        return None
+    return data if isinstance(data, dict) and ("module" in data or "function" in data) else None
 
 
 # --------------------------------------------------------------------------- registries
@@ -213,6 +277,12 @@ def _run_case(case: GoldenCase, chunk_size, registry) -> list[CompareResult]:
         reference = _load_npz(case.reference)
         checks = model_case_checks(case.folder, case.name, case_json, chunk_size)
         outputs = [k for k in reference if k not in MASK_KEYS]
+        return _compare_all(checks, reference) + _unchecked(outputs, {c.name for c in checks})
+    if case.kind == "multimer":
+        from foldkit.testing.cases_multimer_model import multimer_model_checks
+        base = case.config.name[: -len("_config.json")]
+        checks, reference = multimer_model_checks(case.folder, base, case.name, case_json, chunk_size)
+        outputs = [k for k in _load_npz(case.reference)]
         return _compare_all(checks, reference) + _unchecked(outputs, {c.name for c in checks})
     if case.kind == "features":
         errors: list[str] = []

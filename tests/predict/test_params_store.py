@@ -15,6 +15,7 @@ from foldkit import cli
 from foldkit.errors import InputError
 from foldkit.model import params as params_lib
 from foldkit.params_store import OFFICIAL_PARAMS_URL, fetch_params, verify_params_dir
+from tests.conftest import AF2_REFERENCE
 from tests.predict.helpers import make_tiny_params_dir
 
 
@@ -42,11 +43,24 @@ def _tar(path: Path, members: dict[str, bytes | Path], symlinks: dict[str, str] 
     return path.resolve().as_uri()
 
 
+MULTIMER_REFERENCE = AF2_REFERENCE / "multimer"
+
+
+def _tiny_multimer(folder: Path, name: str = "tiny_multimer", case: str = "tiny_multimer_hetero") -> Path:
+    """params_<name>.npz (golden random weights) + sidecar params_<name>.json (the case's multimer config)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(MULTIMER_REFERENCE / "tiny_multimer_hetero_params.npz", folder / f"params_{name}.npz")
+    shutil.copyfile(MULTIMER_REFERENCE / f"{case}_config.json", folder / f"params_{name}.json")
+    return folder
+
+
 @pytest.fixture(scope="module")
 def sources(tmp_path_factory):
     folder = tmp_path_factory.mktemp("param_sources")
     make_tiny_params_dir(folder / "tiny")
+    _tiny_multimer(folder / "tiny")
     _full_size_zero_params(folder / "params_model_1_ptm.npz")
+    _full_size_zero_params(folder / "params_model_1_multimer_v3.npz", "model_1_multimer_v3")
     return folder
 
 
@@ -59,22 +73,28 @@ def test_fetch_official_layout_archive(sources, tmp_path, capsys):
         "params_model_1_ptm.npz": sources / "params_model_1_ptm.npz",
         "params_tiny_ptm.npz": sources / "tiny" / "params_tiny_ptm.npz",
         "params_tiny_ptm.json": sources / "tiny" / "params_tiny_ptm.json",
-        "params_model_1_multimer_v3.npz": b"multimer: skipped",
+        "params_model_1_multimer_v3.npz": sources / "params_model_1_multimer_v3.npz",
+        "params_model_1_multimer_v2.npz": b"older multimer weights: skipped",
         "LICENSE": b"CC BY 4.0\n",
         "README.txt": b"ignored\n",
     })
     dest = tmp_path / "dest"
     assert cli.main(["params", "fetch", str(dest), "--url", url, "--no-progress"]) == 0
     captured = capsys.readouterr()
-    assert _state(dest) == {"params_model_1_ptm.npz", "params_tiny_ptm.npz", "params_tiny_ptm.json", "LICENSE"}
+    assert _state(dest) == {"params_model_1_ptm.npz", "params_tiny_ptm.npz", "params_tiny_ptm.json",
+                            "params_model_1_multimer_v3.npz", "LICENSE"}
     assert "verified" in captured.err and "matches the model_1_ptm tree exactly" in captured.err
+    assert "matches the model_1_multimer_v3 tree exactly" in captured.err
     assert (dest / "params_tiny_ptm.npz").read_bytes() == (sources / "tiny" / "params_tiny_ptm.npz").read_bytes()
     results = verify_params_dir(dest)
-    assert [r.ok for r in results] == [True, True]
+    assert [r.ok for r in results] == [True, True, True]
     assert cli.main(["params", "verify", str(dest)]) == 0
     assert cli.main(["params", "list", "--params-dir", str(dest)]) == 0
     listing = capsys.readouterr().out
     assert str(dest / "params_model_1_ptm.npz") in listing and "tiny_ptm" in listing
+    multimer_line = next(line for line in listing.splitlines() if "model_1_multimer_v3" in line)
+    assert "multimer" in multimer_line.split()[1] and str(dest / "params_model_1_multimer_v3.npz") in multimer_line
+    assert "model_5_multimer_v3" in listing
     assert "not bundled yet" in listing and OFFICIAL_PARAMS_URL in listing
 
 
@@ -133,6 +153,22 @@ def test_verify_reports_each_bad_file(sources, tmp_path, capsys):
     assert any("not a valid parameter file for model_3" in line and "unexpected keys" in line for line in out)
     assert any("params_other" in line and "sidecar" in line for line in out)
     assert cli.main(["params", "verify", str(tmp_path / "empty_or_missing")]) == 2
+
+
+def test_multimer_files_verify(sources, tmp_path, capsys):
+    """Official multimer names use the packaged spec; a multimer sidecar config is traced."""
+    folder = _tiny_multimer(tmp_path / "p")
+    shutil.copyfile(sources / "params_model_1_multimer_v3.npz", folder / "params_model_3_multimer_v3.npz")
+    _tiny_multimer(folder, "wrong_sizes", case="tiny_multimer_homo")   # homo config: other structure sizes
+    shutil.copyfile(sources / "params_model_1_ptm.npz", folder / "params_model_2_multimer_v3.npz")
+    capsys.readouterr()
+    assert cli.main(["params", "verify", str(folder)]) == 2
+    out = capsys.readouterr().out.splitlines()
+    status = {line.split()[1].rstrip(":").split("/")[-1]: line.split()[0] for line in out}
+    assert status == {"params_model_2_multimer_v3.npz": "FAIL", "params_model_3_multimer_v3.npz": "ok",
+                      "params_tiny_multimer.npz": "ok", "params_wrong_sizes.npz": "FAIL"}
+    assert any("not a valid parameter file for model_2_multimer_v3" in line for line in out)
+    assert any("params_wrong_sizes" in line and "structure_module" in line for line in out)
 
 
 def test_official_file_uses_the_packaged_preset(sources, tmp_path):

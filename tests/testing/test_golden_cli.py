@@ -24,8 +24,12 @@ def test_discovers_every_kind_in_reference():
     cases = golden.discover(AF2_REFERENCE)
     by_kind = {kind: sorted(c.name for c in cases if c.kind == kind) for kind in golden.KINDS}
     index = json.loads((AF2_REFERENCE / "modules" / "index.json").read_text())
-    assert by_kind["modules"] == sorted(index)
+    multimer_index = json.loads((AF2_REFERENCE / "multimer" / "modules" / "index.json").read_text())
+    assert sorted(c.name for c in cases if c.kind == "modules" and not c.multimer) == sorted(index)
+    assert sorted(c.name for c in cases if c.kind == "modules" and c.multimer) == sorted(multimer_index)
     assert by_kind["model"] == ["tiny_model_1_ptm", "tiny_model_3"]
+    assert {"tiny_multimer_hetero", "tiny_multimer_homo_det"} <= set(by_kind["multimer"])
+    assert all(c.multimer for c in golden.discover(AF2_REFERENCE, only="multimer"))
     assert {"feat_case1_model_3", "feat_case2_model_1"} <= set(by_kind["features"])
     assert [c.kind for c in golden.discover(AF2_REFERENCE, only="model")] == ["model", "model"]
 
