@@ -1,7 +1,6 @@
 """foldkit relax on AlphaFold v2.3.2's relax reference structures, within the README's tolerances.
 
-Default: the 5-residue fragment, one 73-residue CASP14 model and its damaged
-copy with a stretched peptide bond (~15 s). ``-m slow``: all 17 cases, each
+Default: the 5-residue fragment and one 73-residue CASP14 model (~10 s). ``-m slow``: all 17 cases, each
 printing a ``RELAX_ROW`` line (markdown) for the per-case report.
 """
 
@@ -13,7 +12,7 @@ import pytest
 
 from tests.relax.reference_cases import case_failures, case_figures, reference_rows, table_row
 
-FAST_CASES = ("af_model_output", "casp_T1084", "damaged_stretched_bond")
+FAST_CASES = ("af_model_output", "casp_T1084")
 ALL_CASES = tuple(reference_rows())
 
 
