@@ -128,11 +128,13 @@ def run(args) -> int:
     from foldkit.errors import FoldkitError
     from foldkit.relax import RelaxError
     from foldkit.relax.files import exclusion_indices, relax_job
+    from foldkit.relax.platforms import choose_platform
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
     jobs = _plan(args)
+    choose_platform(args.gpu, args.cpu)              # a missing GPU platform fails before any work
     exclusions = {job.source: exclusion_indices(job.layout, args.exclude_residues, str(job.source))
                   for job in jobs}
     for folder in sorted({job.output.parent for job in jobs}):

@@ -53,10 +53,30 @@ def choose_platform(use_gpu: bool = False, cpu_threads: int | None = None) -> Pl
 
     if use_gpu:
         present = available_platforms()
+        problems = []
         for name in GPU_PLATFORMS:
             if name in present:
-                return PlatformChoice(openmm.Platform.getPlatformByName(name), {})
-        raise FoldkitError(f"--gpu: OpenMM has neither a CUDA nor an OpenCL platform here (platforms: "
-                           f"{', '.join(present)}); install OpenMM's CUDA build or run on the CPU")
+                platform = openmm.Platform.getPlatformByName(name)
+                problem = _probe(platform)
+                if problem is None:
+                    return PlatformChoice(platform, {})
+                problems.append(f"{name}: {problem}")
+        raise FoldkitError("--gpu: no usable CUDA or OpenCL platform in OpenMM ("
+                           + ("; ".join(problems) if problems else f"platforms here: {', '.join(present)}")
+                           + "); install OpenMM's GPU build (pip install 'openmm[cuda12]') or run on the CPU")
     properties = {"Threads": str(cpu_threads)} if cpu_threads else {}
     return PlatformChoice(openmm.Platform.getPlatformByName("CPU"), properties)
+
+
+def _probe(platform) -> str | None:
+    """None if a context opens on ``platform`` (a GPU is there), else the reason."""
+    import openmm
+
+    system = openmm.System()
+    system.addParticle(1.0)
+    try:
+        context = openmm.Context(system, openmm.VerletIntegrator(0.001), platform)
+        del context
+    except Exception as exc:
+        return str(exc).splitlines()[0]
+    return None

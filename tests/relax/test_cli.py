@@ -136,6 +136,16 @@ def test_missing_heavy_atoms_rejected_on_request(tmp_path, capsys):
     assert not (tmp_path / "out.pdb").exists()
 
 
+def test_gpu_without_a_gpu_platform_is_one_line(tmp_path, capsys):
+    from foldkit.relax.platforms import GPU_PLATFORMS, available_platforms
+
+    if set(GPU_PLATFORMS) & set(available_platforms()):
+        pytest.skip("a GPU platform is installed here")
+    code, err = _relax(capsys, FRAGMENT, "-o", tmp_path / "out.pdb", "--gpu")
+    assert code == 2 and "--gpu: no usable CUDA or OpenCL platform" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out.pdb").exists()
+
+
 def test_bad_options(tmp_path, capsys):
     code, err = _relax(capsys, FRAGMENT, "-o", tmp_path / "out.pdb", "--exclude-residues", "A:99")
     assert code == 2 and "no residue A:99" in err
