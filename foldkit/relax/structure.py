@@ -61,11 +61,12 @@ def relaxed_pdb_string(chains: Sequence[RelaxedChain]) -> str:
         chain_id = pdb_chain_id(protein)
         icodes = protein.insertion_codes or ("",) * len(protein)
         resnames = [rc.resname_of(int(a)) for a in protein.aatype]
-        positions = np.asarray([r[3] for r in _atom_records(chain)], dtype=np.float64)
+        atoms = list(_atom_records(chain))
+        positions = np.asarray([atom[3] for atom in atoms], dtype=np.float64)             # [N, 3]
         if len(positions) and (positions.max() >= 9999.9995 or positions.min() <= -999.9995):
             raise FoldkitError("coordinates outside the PDB range (-999.999..9999.999); write mmCIF instead")
         last = 0
-        for i, name, element, xyz, b_factor in _atom_records(chain):
+        for i, name, element, xyz, b_factor in atoms:
             resseq = int(protein.residue_index[i])
             if not -999 <= resseq <= 9999:
                 raise FoldkitError(f"residue number {resseq} does not fit the PDB columns; write mmCIF instead")
