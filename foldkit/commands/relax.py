@@ -96,7 +96,7 @@ def add_parser(subparsers) -> None:
 def _plan(args) -> list:
     """Inputs read and checked, outputs named: nothing is written before every input passed."""
     from foldkit.errors import InputError
-    from foldkit.relax.files import (SUFFIX_OF_FORMAT, FORMAT_OF_SUFFIX, RelaxJob, read_model, structure_files,
+    from foldkit.relax.files import (FORMAT_OF_SUFFIX, SUFFIX_OF_FORMAT, RelaxJob, read_model, structure_files,
                                      structure_suffix)
 
     sources = structure_files(args.inputs)
@@ -117,6 +117,10 @@ def _plan(args) -> list:
             fmt = args.format or FORMAT_OF_SUFFIX.get(structure_suffix(source), "pdb")
             stem = source.name.split(".")[0]
             output = args.output / f"{stem}_relaxed{SUFFIX_OF_FORMAT[fmt]}"
+        long_ids = [c.chain_id for c in layout.chains if len(c.chain_id.strip()) > 1]
+        if long_ids and FORMAT_OF_SUFFIX.get(structure_suffix(output)) == "pdb":
+            raise InputError(f"chain id {long_ids[0]!r} does not fit PDB format; write mmCIF (.cif) instead",
+                             path=str(source))
         if output in seen:
             raise InputError(f"{source} and {seen[output]} would both be written to {output.name}", path=str(source))
         seen[output] = source
