@@ -77,8 +77,8 @@ def add_parser(subparsers) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("inputs", nargs="+", type=Path, help="PDB/mmCIF files, or folders of them")
     parser.add_argument("-o", "--output", type=Path, required=True,
-                        help="output file (.pdb/.cif) for one input; a folder for several inputs or a folder "
-                             "(<name>_relaxed.<ext> each)")
+                        help="output file (.pdb/.cif) for one input file; for several inputs or a folder: an "
+                             "output folder (<name>_relaxed.<ext> each)")
     parser.add_argument("--format", choices=("pdb", "mmcif"), default=None,
                         help="output format in folder mode (default: the input's)")
     parser.add_argument("--exclude-residues", default="",
