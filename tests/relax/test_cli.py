@@ -169,3 +169,20 @@ def test_a_gap_in_the_chain_gets_termini_not_a_stretched_bond(tmp_path, capsys):
     relaxed = read_structure(tmp_path / "out.pdb")
     np.testing.assert_array_equal(relaxed.residue_index, np.r_[1:30, 35:74])
     assert relaxed.atom_mask[28, -1] == 1                                       # OXT on residue 29
+
+
+def test_two_chains_are_relaxed_together_and_keep_their_ids(tmp_path, capsys):
+    from foldkit.io.pdb_format import pdb_atom_lines
+    from foldkit.io.structure import read_chains
+
+    protein = read_structure(RELAX_DIR / "inputs" / "casp_T1084.pdb")
+    first, second = protein.select(np.arange(0, 35)), protein.select(np.arange(39, 73))
+    lines = pdb_atom_lines(first.replace(chain_id="A")) + pdb_atom_lines(second.replace(chain_id="B"), 1000)
+    (tmp_path / "two.pdb").write_text("\n".join(lines + ["END"]) + "\n")
+    code, err = _relax(capsys, tmp_path / "two.pdb", "-o", tmp_path / "two.cif")
+    assert code == 0, err
+    chains = read_chains(tmp_path / "two.cif")
+    assert [(c.chain_id, len(c), int(c.residue_index[0])) for c in chains] == [("A", 35, 1), ("B", 34, 40)]
+    metrics = json.loads((tmp_path / "two_metrics.json").read_text())
+    assert metrics["residues"] == 69 and metrics["remaining_violations_count"] == 0
+    assert metrics["alterations"]["added_terminal_atoms"] == {"A:35 GLU": ["OXT"]}    # B:73 had one
