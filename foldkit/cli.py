@@ -18,6 +18,7 @@ from foldkit.errors import FoldkitError
 # Subcommand modules under foldkit.commands, in the order --help lists them.
 COMMANDS = (
     "predict",
+    "relax",
     "msa",
     "score",
     "score_set",

@@ -41,7 +41,7 @@ def add_parser(subparsers) -> None:
         "predict", help="predict structures for the records of a FASTA file",
         description="Predict the structure of every record of a FASTA file (shortest first) into "
                     "OUTDIR/<record id>/: ranked_N.pdb, ranked_0.cif, per-model PDB/scores/PAE/confidence "
-                    "JSON, ranking_debug.json, plots, timings.json, features.npz, msa.a3m; plus "
+                    "JSON, ranking_debug.json, plots, timings.json, features.npz, msa.a3m, relaxed models; plus "
                     "OUTDIR/summary.csv. Re-running the same command resumes: finished records are skipped.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("input", type=Path, help="FASTA file (one or more records; '-' for stdin)")
@@ -78,12 +78,24 @@ def add_parser(subparsers) -> None:
                      help="float32 matrix products on GPU/TPU: 'default' lets the backend choose (TF32 on recent "
                           "NVIDIA GPUs, faster), 'highest' keeps full float32 (reference-exact; slower)")
     run.add_argument("--overwrite", action="store_true", help="redo records that are already finished")
+    relax = parser.add_argument_group("Amber relaxation (AlphaFold2's protocol; see foldkit relax)")
+    relax.add_argument("--models-to-relax", choices=("best", "all", "none"), default=None,
+                       help="relax the best-ranked prediction, every prediction, or none (AlphaFold2 v2.3's flag; "
+                            "default best): relaxed_<model>.pdb/.cif, relax_metrics.json; ranked_* take the "
+                            "relaxed structures")
+    relax.add_argument("--amber", action="store_true",
+                       help="ColabFold's flag: relax (every prediction unless --num-relax)")
+    relax.add_argument("--num-relax", type=_non_negative_int, default=None,
+                       help="ColabFold's flag: relax the N best-ranked predictions")
+    relax.add_argument("--use-gpu-relax", action="store_true",
+                       help="run the relaxation on OpenMM's CUDA/OpenCL platform instead of the CPU")
     parser.set_defaults(func=run_command)
 
 
 def run_command(args) -> int:
     from foldkit.errors import InputError
     from foldkit.predict import PredictSettings, predict_fasta
+    from foldkit.predict.relax_step import relax_choice
 
     if args.model is not None and args.params_dir is not None:
         raise InputError("give --model or --params-dir, not both")
@@ -93,7 +105,9 @@ def run_command(args) -> int:
                                recycle_early_stop_tolerance=args.recycle_early_stop_tolerance,
                                random_seed=args.random_seed, num_seeds=args.num_seeds, chunk_size=args.chunk_size,
                                bfloat16=args.bf16, overwrite=args.overwrite,
-                               matmul_precision=matmul_precision_setting(args.matmul_precision))
+                               matmul_precision=matmul_precision_setting(args.matmul_precision),
+                               relax=relax_choice(args.models_to_relax, args.amber, args.num_relax,
+                                                  args.use_gpu_relax))
     models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
     try:
         rows = predict_fasta(args.input, args.outdir, params_dir=args.params_dir, models=models,

@@ -165,9 +165,13 @@ def _loop(category: str, tags: list[str], rows: list[list[str]]) -> list[str]:
 
 def model_cif_string(prediction: Prediction, block_name: str) -> str:
     """mmCIF of a prediction: pLDDT in B_iso and as ModelCIF local/global QA metrics."""
+    return to_mmcif_string(prediction.protein, block_name) + modelcif_qa_text(prediction)
+
+
+def modelcif_qa_text(prediction: Prediction) -> str:
+    """The ModelCIF categories (model list, pLDDT / pTM QA metrics) that follow a prediction's atom_site loop."""
     protein = prediction.protein
     chain = protein.chain_id.strip() or "A"
-    text = to_mmcif_string(protein, block_name)
     quote = cif.quote
     metrics = [["1", "pLDDT", quote("Predicted lDDT-Ca (0-100)"), "pLDDT", "local"],
                ["2", "pLDDT", quote("mean predicted lDDT-Ca (0-100)"), "pLDDT", "global"]]
@@ -185,4 +189,4 @@ def model_cif_string(prediction: Prediction, block_name: str) -> str:
                   for i, (a, p) in enumerate(zip(protein.aatype, prediction.plddt))]
     lines += _loop("_ma_qa_metric_local", ["ordinal_id", "model_id", "label_asym_id", "label_seq_id",
                                            "label_comp_id", "metric_id", "metric_value"], local_rows)
-    return text + "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n"

@@ -31,6 +31,7 @@ from foldkit.predict import records, saved_search
 from foldkit.predict.inputs import MsaSource, RecordInput
 from foldkit.predict.models import ModelChoice
 from foldkit.predict.recycling import CompiledIterations, run_with_recycling
+from foldkit.predict.relax_step import RelaxChoice, relax_ranked
 
 Log = Callable[[str], None]
 
@@ -51,6 +52,7 @@ class PredictSettings:
     bfloat16: bool = False                       # --bf16
     matmul_precision: str | None = None          # --matmul-precision (None: the backend's default)
     overwrite: bool = False                      # --overwrite
+    relax: RelaxChoice = RelaxChoice()           # --models-to-relax (AF2) / --amber, --num-relax (ColabFold)
 
     @property
     def seeds(self) -> list[int]:
@@ -65,7 +67,8 @@ class PredictSettings:
                 "num_recycle": {m.name: self.num_recycle_for(m) for m in models},
                 "recycle_early_stop_tolerance": self.recycle_early_stop_tolerance,
                 "bfloat16": self.bfloat16, "msa_mode": msa_mode,
-                **({"matmul_precision": self.matmul_precision} if self.matmul_precision else {})}
+                **({"matmul_precision": self.matmul_precision} if self.matmul_precision else {}),
+                **self.relax.resume_key()}
 
 
 class Timer:
@@ -168,9 +171,11 @@ class PredictionSession:
 
         with timer.stage("ranking"):
             ranked = out.rank_predictions(predictions)
+        relaxed = relax_ranked(record_dir, ranked, self.settings.relax, record.folder_name, timer, log)
+        with timer.stage("ranking"):
             for rank, prediction in enumerate(ranked):
-                records.atomic_write_text(record_dir / f"ranked_{rank}.pdb", to_pdb_string(prediction.protein))
-            records.atomic_write_text(record_dir / "ranked_0.cif", out.model_cif_string(ranked[0], record.folder_name))
+                records.atomic_write_text(record_dir / f"ranked_{rank}.pdb", relaxed.pdb_text(prediction))
+            records.atomic_write_text(record_dir / "ranked_0.cif", relaxed.cif_text(ranked[0], record.folder_name))
             records.atomic_write_json(record_dir / "ranking_debug.json", out.ranking_debug_json(predictions))
         with timer.stage("plots"):
             self._plots(record, record_dir, ranked, msa)

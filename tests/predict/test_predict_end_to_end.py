@@ -75,7 +75,8 @@ TIMINGS_SCHEMA = {"type": "object", "required": ["msa", "features", "ranking", "
 def _predict(tmp: Path, outdir: Path, *extra: str) -> int:
     return cli.main(["predict", str(tmp / "in.fasta"), "-o", str(outdir), "--params-dir", str(tmp / "params"),
                      "--models", ",".join(MODELS), "--num-recycle", "1", "--random-seed", str(SEEDS[0]),
-                     "--num-seeds", str(len(SEEDS)), "--msa", str(tmp / "msas"), *extra])
+                     "--num-seeds", str(len(SEEDS)), "--msa", str(tmp / "msas"), "--models-to-relax", "none",
+                     *extra])
 
 
 @pytest.fixture(scope="module")

@@ -71,7 +71,7 @@ SCORE_FILES = {"scores": f"{RESULTS}/scores/scores.csv", "summary": f"{RESULTS}/
 
 
 def model_options(predict):
-    """`foldkit predict` options choosing the model(s) and seeds."""
+    """`foldkit predict` options choosing the model(s), seeds and the models to relax (Amber)."""
     if predict.get("params_dir"):
         options = ["--params-dir", str(predict["params_dir"])]
         if predict.get("models"):
@@ -82,6 +82,10 @@ def model_options(predict):
         raise WorkflowError("predict: set model (e.g. mini) or params_dir")
     options += ["--num-seeds", str(int(predict.get("num_seeds", 1))),
                 "--random-seed", str(int(predict.get("random_seed", 0)))]
+    relax = str(predict.get("models_to_relax", "best"))
+    if relax not in ("best", "all", "none"):
+        raise WorkflowError(f"predict.models_to_relax must be best, all or none, not {relax!r}")
+    options += ["--models-to-relax", relax]
     return " ".join(shlex.quote(o) for o in options) + (" " + predict["extra"] if predict.get("extra") else "")
 
 
