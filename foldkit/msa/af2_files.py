@@ -114,3 +114,27 @@ class SearchRecord:
 
     def _save(self) -> None:
         atomic_write_text(self.path, json.dumps(self.entries, indent=1, sort_keys=True) + "\n")
+
+
+def validate_msa_folder(folder: Path, query_sequence: str) -> list[str]:
+    """Parse every AlphaFold2 search output present in ``folder`` (InputError on the first bad one).
+
+    Returns the names of the files found. Used before a run that will reuse
+    them, so that a broken file stops the run before anything is written.
+    """
+    found = []
+    for name in MSA_FILES:
+        path = folder / name
+        if not path.is_file():
+            continue
+        text = read_text(path)
+        if name.endswith(".sto"):
+            stockholm_msa(text, path, query_sequence)
+        elif name.endswith(".a3m"):
+            a3m_msa(text, path, query_sequence)
+        else:
+            from foldkit.templates.hits import parse_hhr
+
+            parse_hhr(text, path)
+        found.append(name)
+    return found
