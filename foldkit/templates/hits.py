@@ -272,16 +272,9 @@ def _hmmsearch_indices(row: str, first: int) -> list[int]:
     return out
 
 
-def parse_hmmsearch_sto(text: str, query_sequence: str, path: str | Path | None = None) -> list[TemplateHit]:
-    """Protein hits of hmmsearch ``-A`` Stockholm output against pdb_seqres, in file order.
-
-    An empty text is hmmsearch's output without hits (no hit).
-    """
-    where = _where(path)
-    if not text.strip():
-        return []
-    alignment = read_stockholm_rows(text, path)
-    indices_query = tuple(range(len(query_sequence)))
+def _hmmsearch_hits(alignment: StockholmRows, query_sequence: str | None, query_length: int,
+                    where: str | None) -> list[TemplateHit]:
+    indices_query = tuple(range(query_length))
     hits = []
     for index, (name, row) in enumerate(alignment.rows.items(), start=1):
         description = alignment.descriptions.get(name, "")
@@ -294,13 +287,46 @@ def parse_hmmsearch_sto(text: str, query_sequence: str, path: str | Path | None 
                              "'mol:protein length:<n>'", path=where, record=name, line=alignment.first_line[name])
         residues = row.replace(".", "")
         match_columns = sum(1 for c in residues if c == "-" or c.isupper())
-        if match_columns != len(query_sequence):
+        if match_columns != query_length:
             raise InputError(f"the hit row has {match_columns} match columns, the query has "
-                             f"{len(query_sequence)} residues (hits of another query?)",
+                             f"{query_length} residues (hits of another query?)",
                              path=where, record=name, line=alignment.first_line[name])
         hits.append(TemplateHit(
             index=index, name=f"{found['pdb']}_{found['chain']}",
             aligned_cols=sum(1 for c in residues if c.isupper()), sum_probs=None,
-            query=query_sequence, hit_sequence=residues.upper(), indices_query=indices_query,
+            query=query_sequence or "", hit_sequence=residues.upper(), indices_query=indices_query,
             indices_hit=tuple(_hmmsearch_indices(residues, int(found["start"]) - 1))))
     return hits
+
+
+def parse_hmmsearch_sto(text: str, query_sequence: str, path: str | Path | None = None) -> list[TemplateHit]:
+    """Protein hits of hmmsearch ``-A`` Stockholm output against pdb_seqres, in file order.
+
+    An empty text is hmmsearch's output without hits (no hit).
+    """
+    if not text.strip():
+        return []
+    alignment = read_stockholm_rows(text, path)
+    return _hmmsearch_hits(alignment, query_sequence, len(query_sequence), _where(path))
+
+
+def is_hmmsearch_output(text: str) -> bool:
+    """Whether a Stockholm text looks like hmmsearch -A output on pdb_seqres (not a query-first MSA)."""
+    head = text[:65536]
+    return "#=GF AU hmmsearch" in head or bool(re.search(r"^#=GS \S+\s+DE .*mol:", head, re.MULTILINE))
+
+
+def check_hmmsearch_sto(text: str, path: str | Path | None = None) -> tuple[list[TemplateHit], int, int]:
+    """(protein hits, number of all sequences, profile length) of hmmsearch output, without the query.
+
+    The profile length is the number of match columns ('#=GC RF' 'x' columns, else the
+    upper-case/'-' columns of the first row); every protein hit must have as many.
+    """
+    alignment = read_stockholm_rows(text, path)
+    if alignment.reference:
+        length = sum(1 for c in alignment.reference if c not in ".-")
+    elif alignment.rows:
+        length = sum(1 for c in next(iter(alignment.rows.values())) if c == "-" or c.isupper())
+    else:
+        length = 0
+    return _hmmsearch_hits(alignment, None, length, _where(path)), len(alignment.rows), length
