@@ -24,10 +24,15 @@ def test_discovers_every_kind_in_reference():
     cases = golden.discover(AF2_REFERENCE)
     by_kind = {kind: sorted(c.name for c in cases if c.kind == kind) for kind in golden.KINDS}
     index = json.loads((AF2_REFERENCE / "modules" / "index.json").read_text())
-    assert by_kind["modules"] == sorted(index)
-    assert by_kind["model"] == ["tiny_model_1_ptm", "tiny_model_3"]
+    in_modules_folder = sorted(c.name for c in cases if c.kind == "modules" and c.folder == AF2_REFERENCE / "modules")
+    assert in_modules_folder == sorted(index)
+    pipeline = {c.label: c.variant for c in cases if c.kind == "pipeline"}
+    assert pipeline["pipeline/mono_full_templates[stored]"] == "monomer/stored"
+    assert pipeline["pipeline/mono_full_templates[search]"] == "monomer/search"
+    assert pipeline["pipeline/multi_hetero_2chain"] == "multimer"
+    assert {"tiny_model_1_ptm", "tiny_model_3"} <= set(by_kind["model"])
     assert {"feat_case1_model_3", "feat_case2_model_1"} <= set(by_kind["features"])
-    assert [c.kind for c in golden.discover(AF2_REFERENCE, only="model")] == ["model", "model"]
+    assert {c.kind for c in golden.discover(AF2_REFERENCE, only="model")} == {"model"}
 
 
 def test_pass_fail_and_not_implemented(tmp_path):
