@@ -24,7 +24,7 @@ import threading
 from pathlib import Path
 
 from foldkit.errors import InputError
-from foldkit.io.atomic import atomic_write_text
+from foldkit.io.atomic import atomic_write_text  # noqa: F401 (also used by the pipeline)
 from foldkit.io.msa_files import Msa, parse_a3m, parse_stockholm
 
 UNIREF90_STO = "uniref90_hits.sto"
@@ -32,6 +32,7 @@ MGNIFY_STO = "mgnify_hits.sto"
 BFD_UNIREF_A3M = "bfd_uniref_hits.a3m"
 SMALL_BFD_STO = "small_bfd_hits.sto"
 PDB_HHR = "pdb_hits.hhr"
+CUSTOM_TEMPLATES_STO = "custom_template_hits.sto"     # foldkit's own (--custom-templates), not AlphaFold2's
 SEARCHES_JSON = "foldkit_searches.json"
 MSA_FILES = (UNIREF90_STO, MGNIFY_STO, BFD_UNIREF_A3M, SMALL_BFD_STO, PDB_HHR)
 

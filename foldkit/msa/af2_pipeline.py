@@ -81,7 +81,8 @@ class Af2Settings:
     def check(self) -> "Af2Settings":
         """Fail early: binaries the searches need, and the UniRef90 search the template search needs."""
         databases = self.databases
-        if databases.searches_templates and databases.uniref90 is None:
+        pdb_templates = databases.searches_templates and self.custom_templates is None
+        if pdb_templates and databases.uniref90 is None:
             raise InputError("templates need the UniRef90 search (AlphaFold2 searches PDB70 with the UniRef90 "
                              "alignment): give --uniref90 or --af2-data-dir")
         if self.use_precomputed_msas:
@@ -90,10 +91,10 @@ class Af2Settings:
         if databases.hhblits_databases:
             found["hhblits_binary"] = hhsuite.find_binary("hhblits", self.hhblits_binary,
                                                           "the BFD/UniRef30 search (--db-preset full_dbs)")
-        if databases.searches_templates:
+        if pdb_templates:
             found["hhsearch_binary"] = hhsuite.find_binary("hhsearch", self.hhsearch_binary,
                                                            "the PDB70 template search")
-        if databases.searches_templates or self.custom_templates is not None:
+        if pdb_templates or self.custom_templates is not None:
             found["kalign_binary"] = hhsuite.find_binary("kalign", self.kalign_binary, "template realignment")
         return dataclasses.replace(self, **found)
 
@@ -137,7 +138,11 @@ def plan_searches(settings: Af2Settings) -> list[_Search]:
     if databases.mgnify is not None:
         searches.append(_Search("mgnify", files.MGNIFY_STO, "jackhmmer", (databases.mgnify,),
                                 jackhmmer | {"max_sto_sequences": settings.mgnify_max_hits}))
-    if databases.searches_templates:
+    if settings.custom_templates is not None:
+        searches.append(_Search("custom_templates", files.CUSTOM_TEMPLATES_STO, "hmmsearch",
+                                (settings.custom_templates,), {},
+                                after="uniref90" if databases.uniref90 is not None else None))
+    elif databases.searches_templates:
         searches.append(_Search("pdb70", files.PDB_HHR, "hhsearch", (databases.pdb70,),
                                 dataclasses.asdict(settings.hhsearch) | {"n_cpu": None}, after="uniref90"))
     return searches
@@ -167,6 +172,10 @@ class Af2InputPipeline:
         template_result: dict = {}
 
         def obtain(search: _Search, threads: int) -> str:
+            if search.key == "custom_templates":
+                text, template_result["value"] = self._custom_templates(search, query, msa_dir, outputs, threads,
+                                                                        timings, prefix)
+                return text
             text = self._obtain(search, query, msa_dir, record, outputs, threads, timings, searched, prefix)
             if search.key == "pdb70":
                 t0 = time.perf_counter()
@@ -294,9 +303,11 @@ class Af2InputPipeline:
 
             settings = self.settings
             databases = settings.databases
+            custom = settings.custom_templates is not None
             self._template_featurizer = TemplateFeaturizer(TemplateSettings(
-                mmcif_dir=databases.template_mmcif_dir, max_template_date=settings.template_date,
-                obsolete_pdbs=databases.obsolete_pdbs, max_hits=settings.max_template_hits,
+                mmcif_dir=settings.custom_templates if custom else databases.template_mmcif_dir,
+                max_template_date=settings.template_date,
+                obsolete_pdbs=None if custom else databases.obsolete_pdbs, max_hits=settings.max_template_hits,
                 kalign_binary=settings.kalign_binary or "kalign", kalign_timeout_s=settings.timeout_s or 3600.0))
         return self._template_featurizer
 
@@ -304,6 +315,33 @@ class Af2InputPipeline:
         with self._template_lock:
             result = self._featurizer().from_hhr(query.sequence, hhr_text, hhr_path)
         return {"features": result.features, "log": list(result.log), "num_templates": result.num_templates}
+
+    def _custom_templates(self, search: _Search, query: QueryRecord, msa_dir: Path, outputs: dict[str, str],
+                          threads: int, timings: dict, prefix: str) -> tuple[str, dict]:
+        """hmmsearch of the query profile against the user's structures, then their template features.
+
+        Always recomputed (the folder is read anyway); the hits are written to
+        ``custom_template_hits.sto`` for inspection."""
+        from foldkit.templates.custom import custom_template_hits
+
+        start = time.perf_counter()
+        uniref90 = outputs.get(search.after) if search.after else None
+        if uniref90 is not None:
+            uniref90 = truncate_stockholm(uniref90, self.settings.uniref_max_hits)
+        found = custom_template_hits(query.sequence, search.databases[0], uniref90_sto_text=uniref90,
+                                     cpus=max(1, threads))
+        files.atomic_write_text(msa_dir / search.file, found.sto_text)
+        timings["search_custom_templates"] = round(time.perf_counter() - start, 3)
+        t0 = time.perf_counter()
+        with self._template_lock:
+            result = self._featurizer().from_custom(query.sequence, found)
+        timings["templates"] = round(time.perf_counter() - t0, 3)
+        for note in found.notes:
+            self.log(f"{prefix}custom templates: {note}")
+        self.log(f"{prefix}custom_templates: hmmsearch on {search.databases[0]}: {_count_hits(search, found.sto_text)} "
+                 f"hits, {result.num_templates} templates, {time.perf_counter() - start:.1f} s")
+        return found.sto_text, {"features": result.features, "log": list(result.log),
+                                "num_templates": result.num_templates}
 
     def _no_search_templates(self, query: QueryRecord) -> dict:
         """No template search: AlphaFold2's empty template features (every array of shape (0,))."""
@@ -331,6 +369,8 @@ def _count_hits(search: _Search, text: str) -> int:
     if search.tool == "hhsearch":
         table = text.split("\n No Hit", 1)[-1].split("\nNo 1", 1)[0]
         return sum(1 for line in table.splitlines()[1:] if _HHR_HIT.match(line))
+    if search.tool == "hmmsearch":     # hmmsearch -A: every row is a hit (no query row)
+        return len({line.split()[1] for line in text.splitlines() if line.startswith("#=GS ")})
     if search.file.endswith(".a3m"):
         return max(0, text.count("\n>") + text.startswith(">") - 1)
     names = {line.split()[1] for line in text.splitlines() if line.startswith("#=GS ")}
