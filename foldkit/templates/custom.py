@@ -135,6 +135,9 @@ def read_template_structure(path: Path, entry_id: str) -> MmcifEntry:
             return entry
         release_date = entry.release_date
     else:
+        from foldkit.io.structure import read_structure_file
+
+        read_structure_file(path)           # foldkit's strict reader: located errors in broken PDB files
         release_date = None
     entry = parse_mmcif(_mmcif_text_from_gemmi(path), entry_id, path)
     entry.release_date = release_date

@@ -67,7 +67,8 @@ def search_profile(hmm, targets, cpus: int = 2) -> str:
     hits = next(iter(hmmer.hmmsearch([hmm], targets, cpus=max(1, int(cpus)), **HMMSEARCH_THRESHOLDS)))
     if not any(True for _ in hits.included):
         return ""           # hmmsearch leaves the -A file empty when no hit is included
-    alignment = hits.to_msa(hmm.alphabet, trim=False, digitize=False, all_consensus_cols=False)
+    # hmmsearch -A writes every consensus column, also those where all hits have gaps
+    alignment = hits.to_msa(hmm.alphabet, trim=False, digitize=False, all_consensus_cols=True)
     alignment.name = hmm.name
     alignment.author = HMMER_AUTHOR
     buffer = io.BytesIO()

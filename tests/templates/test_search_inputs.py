@@ -92,3 +92,24 @@ def test_stockholm_to_a3m_turns_query_gaps_into_insertions():
     assert a3m.splitlines() == [">query the query", "ACDEF", ">hit1/1-5 first", "ACDEg-", ">hit2/1-5 second",
                                 "ACkDEF", ">hit3/1-4 third", "-CD-F"]
     assert hhsearch_query_a3m(STO).splitlines()[:2] == [">query the query", "ACDEF"]
+
+
+def test_pyhmmer_search_equals_hmmsearch_binary_with_partial_hits(af2_reference, tmp_path):
+    """Two short spurious hits leave most consensus columns all-gap: hmmsearch -A still writes them."""
+    requires_binary("hmmbuild")
+    requires_binary("hmmsearch")
+    pipeline = pipeline_dir(af2_reference)
+    query_sto = tmp_path / "query.sto"
+    query_sto.write_text(hmmbuild_query_sto(
+        (pipeline / "multi_hetero_2chain" / "msas" / "B" / "uniref90_hits.sto").read_text()))
+    records = (pipeline / "data" / "pdb_seqres" / "pdb_seqres.txt").read_text().split(">")
+    targets = tmp_path / "targets.fasta"
+    targets.write_text("".join(">" + r for r in records if r.startswith(("5ugo_A", "3o5r_A"))))
+    hmm, output = tmp_path / "query.hmm", tmp_path / "hits.sto"
+    subprocess.run(["hmmbuild", "--hand", "--amino", str(hmm), str(query_sto)], check=True, capture_output=True)
+    subprocess.run(["hmmsearch", "--noali", "--cpu", "1", "--F1", "0.1", "--F2", "0.1", "--F3", "0.1", "--incE", "100",
+                    "-E", "100", "--domE", "100", "--incdomE", "100", "-A", str(output), str(hmm), str(targets)],
+                   check=True, capture_output=True)
+    mine = hmmsearch_templates(query_sto.read_text(), targets, cpus=1)
+    assert mine == output.read_text()
+    assert mine.count("-" * 20) >= 2                      # the uncovered columns are there
