@@ -134,7 +134,10 @@ class PdbMmcifSource:
 
 
 class TemplateFeaturizer:
-    """Template features from search hits; reuse one instance across queries to keep parsed mmCIF files."""
+    """Template features from search hits; reuse one instance across queries to keep parsed mmCIF files.
+
+    Not thread-safe (the mmCIF cache): use one instance per thread, or a lock.
+    """
 
     def __init__(self, settings: TemplateSettings):
         self.settings = settings

@@ -96,7 +96,7 @@ class _AtomSite:
         columns: dict[str, list[str]] = {}
         for index, tag in enumerate(_ATOM_TAGS):
             if table.has_column(index):
-                columns[tag] = [_text(v) for v in table.column(index)]
+                columns[tag] = _unquoted(list(table.column(index)))
         for tag in _REQUIRED_ATOM_TAGS:
             if tag not in columns:
                 raise InputError(f"_atom_site.{tag} is missing", path=where)
@@ -154,6 +154,18 @@ class _AtomSite:
 def _text(value: str) -> str:
     """A CIF value without its quotes; the null markers '.' and '?' stay as they are."""
     return cif.as_string(value) if value[:1] in ("'", '"', ";") else value
+
+
+def _unquoted(values: list[str]) -> list[str]:
+    """Column values without quotes (only the quoted ones are converted)."""
+    if not values:
+        return values
+    array = np.array(values)
+    quoted = np.flatnonzero(np.char.startswith(array, "'") | np.char.startswith(array, '"')
+                            | np.char.startswith(array, ";"))
+    for k in quoted:
+        values[k] = cif.as_string(values[k])
+    return values
 
 
 def _is_float(text: str) -> bool:
