@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
+
 
 def _is_row(line: str) -> bool:
     """A sequence line (not blank, not markup '#...', not the end mark '//')."""
@@ -61,6 +63,15 @@ def deduplicate_stockholm(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if _line_kept(line, kept)) + "\n"
 
 
+def _column_mask(aligned_rows: list[str], width: int) -> np.ndarray:
+    """[width] bool: columns in which at least one row holds something other than '-'."""
+    keep = np.zeros(width, bool)
+    for row in aligned_rows:
+        codes = np.frombuffer(row.encode()[:width], np.uint8)
+        keep[: len(codes)] |= codes != ord("-")
+    return keep
+
+
 def remove_empty_columns(text: str) -> str:
     """Drop the columns in which every row holds '-', block by block (a block ends at '#=GC RF')."""
     out: dict[int, str] = {}
@@ -69,13 +80,13 @@ def remove_empty_columns(text: str) -> str:
     for number, line in enumerate(lines):
         if line.startswith("#=GC RF"):
             reference = line.rpartition(" ")[2]
-            keep = [any(row.rpartition(" ")[2][j] != "-" for row in block.values())
-                    for j in range(len(reference))]
-            block[number] = line
-            for index, row in block.items():
-                if any(keep):
-                    prefix, _, aligned = row.rpartition(" ")
-                    out[index] = f"{prefix} {''.join(itertools.compress(aligned, keep))}"
+            split = {index: row.rpartition(" ") for index, row in block.items()}
+            keep = _column_mask([parts[2] for parts in split.values()], len(reference))
+            split[number] = line.rpartition(" ")
+            for index, (prefix, _, aligned) in split.items():
+                if keep.any():
+                    codes = np.frombuffer(aligned.encode(), np.uint8)[: len(keep)]
+                    out[index] = f"{prefix} {codes[keep[: len(codes)]].tobytes().decode()}"
                 else:
                     out[index] = ""
             block = {}
