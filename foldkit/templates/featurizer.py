@@ -143,15 +143,11 @@ class TemplateFeaturizer:
         self.settings = settings
         self.cache = MmcifCache(settings.mmcif_cache_entries)
         self.source = PdbMmcifSource(settings.mmcif_dir)
-        self._obsolete: dict[str, str | None] | None = None
-
-    @property
-    def obsolete(self) -> dict[str, str | None]:
-        """Obsolete PDB ids -> successor (None: removed), read once from ``settings.obsolete_pdbs``."""
-        if self._obsolete is None:
-            path = self.settings.obsolete_pdbs
-            self._obsolete = filters.read_obsolete(path) if path is not None else {}
-        return self._obsolete
+        if not settings.mmcif_dir.is_dir():         # fail before any search runs
+            raise InputError("template mmCIF folder not found (--template-mmcif-dir)", path=str(settings.mmcif_dir))
+        path = settings.obsolete_pdbs
+        # obsolete PDB id -> successor (None: removed)
+        self.obsolete: dict[str, str | None] = filters.read_obsolete(path) if path is not None else {}
 
     # ------------------------------------------------------------------ entry points
 

@@ -154,3 +154,12 @@ def test_kalign_missing_names_binary_option_and_install(af2_reference):
     message = str(caught.value)
     assert "'/nonexistent/kalign' not found" in message and "--kalign-binary" in message
     assert "apt-get install kalign" in message and "conda install -c bioconda kalign" in message
+
+
+def test_missing_data_paths_fail_when_the_featurizer_is_made(af2_reference, tmp_path):
+    case_dir = pipeline_dir(af2_reference) / "mono_no_templates"
+    with pytest.raises(InputError, match="template mmCIF folder not found"):
+        featurizer_for(case_dir, mmcif_dir=tmp_path / "absent")
+    with pytest.raises(InputError, match="file not found") as caught:
+        featurizer_for(case_dir, obsolete_pdbs=tmp_path / "obsolete.dat")
+    assert str(caught.value).startswith(str(tmp_path / "obsolete.dat"))
