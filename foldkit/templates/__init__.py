@@ -29,6 +29,7 @@ Modules: :mod:`hits` (.hhr / hmmsearch Stockholm), :mod:`mmcif` (entries),
 from __future__ import annotations
 
 from foldkit.templates.custom import CustomTemplateSearch, custom_template_hits
+from foldkit.templates.features import TEMPLATE_FEATURE_NAMES, no_template_features
 from foldkit.templates.featurizer import (HitDecision, TemplateFeaturizer, TemplateResult,
                                           TemplateSettings)
 from foldkit.templates.hits import TemplateHit, parse_hhr, parse_hmmsearch_sto
@@ -36,7 +37,7 @@ from foldkit.templates.hmmsearch import hmmsearch_templates, load_target_sequenc
 from foldkit.templates.query_msa import hhsearch_query_a3m, hmmbuild_query_sto
 
 __all__ = [
-    "CustomTemplateSearch", "HitDecision", "TemplateFeaturizer", "TemplateHit", "TemplateResult",
+    "CustomTemplateSearch", "HitDecision", "TEMPLATE_FEATURE_NAMES", "TemplateFeaturizer", "TemplateHit", "TemplateResult",
     "TemplateSettings", "custom_template_hits", "hhsearch_query_a3m", "hmmbuild_query_sto",
-    "hmmsearch_templates", "load_target_sequences", "parse_hhr", "parse_hmmsearch_sto",
+    "hmmsearch_templates", "load_target_sequences", "no_template_features", "parse_hhr", "parse_hmmsearch_sto",
 ]

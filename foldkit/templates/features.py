@@ -148,3 +148,8 @@ def stack_templates(templates: list[dict], query_length: int, zero_template_when
         "template_sequence": np.array([], dtype="<U1"),
         "template_sum_probs": np.array([], np.float32),
     }
+
+
+def no_template_features(query_length: int, zero_template: bool = False) -> dict[str, np.ndarray]:
+    """The template features of a query without templates (shape (0,) arrays, or one all-zero template)."""
+    return stack_templates([], query_length, zero_template)

@@ -98,3 +98,12 @@ def test_featurizer_caches_mmcif_across_queries(af2_reference):
     for chain, sequence in multimer_chains(case_dir):
         featurizer.from_hmmsearch_sto(sequence, (case_dir / "msas" / chain / "pdb_hits.sto").read_text())
     assert cached == len(featurizer.cache) == 4    # 5zng 4i39 5ugo 3o5r (1o1z, 5h73 fail the prefilter)
+
+
+def test_no_template_features_match_both_empty_conventions(af2_reference):
+    from foldkit.templates import no_template_features
+
+    reference = np.load(pipeline_dir(af2_reference) / "mono_no_templates" / "raw_features.npz")
+    assert_template_features_equal(no_template_features(168), reference, "no templates")
+    zero = no_template_features(168, zero_template=True)
+    assert zero["template_all_atom_positions"].shape == (1, 168, 37, 3) and zero["template_sum_probs"].shape == (1,)
