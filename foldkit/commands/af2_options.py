@@ -90,3 +90,38 @@ def af2_settings_from_args(args):
                        use_precomputed_msas=args.use_precomputed_msas, hhblits_binary=args.hhblits_binary,
                        hhsearch_binary=args.hhsearch_binary, kalign_binary=args.kalign_binary,
                        custom_templates=args.custom_templates)
+
+
+WORKFLOW_KEYS = ("data_dir", "db_preset", "max_template_date", "custom_templates", "databases", "hhblits_binary",
+                 "hhsearch_binary", "kalign_binary")
+
+
+def options_from_config(section) -> list[str]:
+    """``foldkit msa``/``predict`` options from a workflow config's ``msa.af2`` mapping (see pipelines/).
+
+    Keys: ``data_dir`` (--af2-data-dir), ``db_preset``, ``max_template_date``,
+    ``custom_templates``, ``databases`` (database key -> path, e.g. ``uniref90``)
+    and the ``*_binary`` paths; empty values are left out.
+    """
+    section = dict(section or {})
+    unknown = sorted(set(section) - set(WORKFLOW_KEYS))
+    if unknown:
+        raise InputError(f"msa.af2: unknown keys {', '.join(unknown)} (known: {', '.join(WORKFLOW_KEYS)})")
+    databases = dict(section.get("databases") or {})
+    bad = sorted(set(databases) - set(DATABASE_HELP))
+    if bad:
+        raise InputError(f"msa.af2.databases: unknown databases {', '.join(bad)} (known: {', '.join(DATABASE_HELP)})")
+    if not section.get("data_dir") and not any(databases.values()):
+        raise InputError("msa.af2 needs data_dir (AlphaFold2's database directory) or databases")
+    options = []
+    for key in ("data_dir", "db_preset", "max_template_date", "custom_templates",
+                "hhblits_binary", "hhsearch_binary", "kalign_binary"):
+        if section.get(key):
+            flag = "--af2-data-dir" if key == "data_dir" else "--" + key.replace("_", "-")
+            options += [flag, str(section[key])]
+    for key, path in databases.items():
+        if path:
+            options += ["--" + key.replace("_", "-"), str(path)]
+    if section.get("max_template_date"):
+        parse_template_date(str(section["max_template_date"]))
+    return options
