@@ -196,25 +196,28 @@ class Af2InputPipeline:
         return Af2Inputs(raw, merged, timings, templates["log"], searched)
 
     def _run_all(self, obtain, outputs: dict[str, str]) -> None:
-        """Independent searches concurrently (``cpus`` cores shared out), dependent ones when ready."""
+        """At most ``cpus`` searches at a time, sharing the cores; a search whose input is ready (HHsearch
+        after UniRef90) goes first, since the template featurization waits for it."""
         cpus = max(1, self.settings.cpus)
-        first = [s for s in self.searches if s.after is None]
-        later = [s for s in self.searches if s.after is not None]
-        workers = max(1, min(cpus, len(first)))
-        share, extra = divmod(cpus, workers)
+        ready = [s for s in self.searches if s.after is None]
+        waiting = [s for s in self.searches if s.after is not None]
+        workers = max(1, min(cpus, len(self.searches)))
+        running: dict[concurrent.futures.Future, tuple[_Search, int]] = {}
         with concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="af2-search") as pool:
-            running = {}
-            for index, search in enumerate(first):
-                running[pool.submit(obtain, search, share + (extra if index == 0 else 0))] = search
             try:
-                while running:
+                while ready or running:
+                    while ready and len(running) < workers:
+                        free = cpus - sum(threads for _, threads in running.values())
+                        threads = max(1, free // len(ready))
+                        search = ready.pop(0)
+                        running[pool.submit(obtain, search, threads)] = (search, threads)
                     done, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
                     for future in done:
-                        search = running.pop(future)
+                        search, _ = running.pop(future)
                         outputs[search.key] = future.result()
-                        for waiting in [w for w in later if w.after == search.key]:
-                            later.remove(waiting)
-                            running[pool.submit(obtain, waiting, max(share, 1))] = waiting
+                        unlocked = [w for w in waiting if w.after == search.key]
+                        waiting = [w for w in waiting if w.after != search.key]
+                        ready = unlocked + ready
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
