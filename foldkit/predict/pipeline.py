@@ -235,6 +235,12 @@ class PredictionSession:
         from foldkit.io.fasta import Query
 
         record = RecordInput(Query(name, "", sequence.upper()), name, msa)
+        if msa is None and self.source.af2 is not None:      # AlphaFold2's pipeline searches into a scratch folder
+            import tempfile
+
+            with tempfile.TemporaryDirectory(prefix="foldkit_af2_") as scratch:
+                raw, _ = self._record_inputs(record, Path(scratch), Timer(), self.log, "")
+            return out.rank_predictions(self.predict_features(raw))
         msa = self.msa_for(record)
         raw = make_raw_features(record.query.sequence, [msa], description=name)
         return out.rank_predictions(self.predict_features(raw))

@@ -81,6 +81,25 @@ def test_predict_with_templates_then_rerun_repeats_no_search(workdir, capsys):
     assert "search_uniref90" not in json.loads((record / "timings.json").read_text())
 
 
+def test_python_api_runs_the_af2_pipeline_in_memory(workdir):
+    """PredictionSession.predict_sequence with an AlphaFold2 source: same prediction as the CLI, no files."""
+    import datetime
+
+    from foldkit.io.structure import read_structure
+    from foldkit.msa.af2_pipeline import Af2Settings
+    from foldkit.msa.databases import resolve_databases
+    from foldkit.predict import PredictionSession, PredictSettings, msa_source, resolve_models
+
+    settings = Af2Settings(resolve_databases(DATA_DIR, "reduced_dbs"), datetime.date(2021, 11, 1), cpus=2)
+    session = PredictionSession(resolve_models(workdir / "weights"), PredictSettings(num_recycle=0),
+                                msa_source(af2=settings), log=lambda _: None)
+    sequence = (workdir / "in.fasta").read_text().splitlines()[1]
+    ranked = session.predict_sequence(sequence, name="vh")
+    written = read_structure(workdir / "out" / "vh" / "ranked_0.pdb")
+    np.testing.assert_allclose(ranked[0].protein.atom_positions[written.atom_mask > 0],
+                               written.atom_positions[written.atom_mask > 0], atol=6e-4)
+
+
 def test_broken_precomputed_file_stops_before_any_output(workdir, capsys, tmp_path):
     out = tmp_path / "out"
     msas = out / "vh" / "msas"
