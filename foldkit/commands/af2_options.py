@@ -32,12 +32,12 @@ def add_af2_arguments(parser: argparse.ArgumentParser, cpu_option: bool = True) 
                        help="AlphaFold2 database directory (uniref90/, mgnify/, bfd/, uniref30/, small_bfd/, "
                             "pdb70/, pdb_mmcif/, ...)")
     group.add_argument("--db-preset", choices=("full_dbs", "reduced_dbs"), default=None,
-                       help="full_dbs: HHblits on BFD + UniRef30; reduced_dbs: jackhmmer on the small BFD "
-                            "(default full_dbs, or reduced_dbs when only --small-bfd is given)")
+                       help="full_dbs: HHblits on BFD + UniRef30; reduced_dbs: jackhmmer on the small BFD; "
+                            "when not given full_dbs, or reduced_dbs when only --small-bfd is given")
     for key, text in DATABASE_HELP.items():
         group.add_argument("--" + key.replace("_", "-"), type=Path, default=None, metavar="PATH", help=text)
     group.add_argument("--max-template-date", default=None, metavar="YYYY-MM-DD",
-                       help="use only templates released on or before this date (default: today)")
+                       help="use only templates released on or before this date; today when not given")
     group.add_argument("--custom-templates", type=Path, default=None, metavar="DIR",
                        help="your own mmCIF/PDB files as the template database (instead of PDB70)")
     group.add_argument("--use-precomputed-msas", action="store_true",
@@ -45,10 +45,10 @@ def add_af2_arguments(parser: argparse.ArgumentParser, cpu_option: bool = True) 
                             "or by AlphaFold2) instead of searching again")
     if cpu_option:
         group.add_argument("--cpu", type=int, default=None, metavar="N",
-                           help="cores for the searches, shared by the concurrent ones (default: all)")
+                           help="cores for the searches, shared by the concurrent ones; all when not given")
     for name in ("hhblits", "hhsearch", "kalign"):
         group.add_argument(f"--{name}-binary", default=None, metavar="PATH",
-                           help=f"{name} executable (default: {name} on PATH)")
+                           help=f"{name} executable; {name} on PATH when not given")
 
 
 def uses_af2_pipeline(args) -> bool:
