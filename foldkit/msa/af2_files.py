@@ -105,10 +105,9 @@ class SearchRecord:
         return text if sha256_text(text) == entry.get("sha256") else None
 
     def write(self, name: str, text: str, description: dict) -> None:
-        """Write the file (atomically), then its entry (a crash in between leaves no matching entry)."""
+        """Write the file (atomically), then its entry; a crash in between leaves an entry whose
+        checksum does not match the new file, so it is not reused."""
         with self._lock:
-            self.entries.pop(name, None)
-            self._save()
             atomic_write_text(self.folder / name, text)
             self.entries[name] = {"produced_by": description, "sha256": sha256_text(text)}
             self._save()

@@ -159,3 +159,14 @@ def test_msa_command_bad_options_one_line_exit_2(tmp_path, capsys, extra, messag
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_search_record_reuses_only_an_unchanged_file(tmp_path):
+    record = af2_files.SearchRecord(tmp_path)
+    described = {"tool": "jackhmmer", "query": "q"}
+    record.write("uniref90_hits.sto", "# STOCKHOLM 1.0\n//\n", described)
+    again = af2_files.SearchRecord(tmp_path)                       # a later run reads the JSON back
+    assert again.matching_text("uniref90_hits.sto", described) == "# STOCKHOLM 1.0\n//\n"
+    assert again.matching_text("uniref90_hits.sto", {**described, "query": "other"}) is None
+    (tmp_path / "uniref90_hits.sto").write_text("# STOCKHOLM 1.0\n")   # replaced behind the record's back
+    assert again.matching_text("uniref90_hits.sto", described) is None
