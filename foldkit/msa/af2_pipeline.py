@@ -158,6 +158,8 @@ class Af2InputPipeline:
         self._stamps = {}
         self._template_featurizer = None
         self._template_lock = threading.Lock()
+        if self.settings.custom_templates is not None or self.settings.databases.searches_templates:
+            self._featurizer()      # reads obsolete.dat and checks the mmCIF folder before any search runs
 
     # ------------------------------------------------------------------ one query
 
@@ -186,7 +188,7 @@ class Af2InputPipeline:
         self._run_all(obtain, outputs)
         t0 = time.perf_counter()
         msas = self._msas(query, msa_dir, outputs)
-        templates = template_result.get("value") or self._no_search_templates(query)
+        templates = template_result.get("value") or _no_search_templates(query)
         raw = make_raw_features(query.sequence, msas, description=_header(query),
                                 template_features=templates["features"])
         timings["msa_features"] = round(time.perf_counter() - t0, 3)
@@ -346,17 +348,14 @@ class Af2InputPipeline:
         return found.sto_text, {"features": result.features, "log": list(result.log),
                                 "num_templates": result.num_templates}
 
-    def _no_search_templates(self, query: QueryRecord) -> dict:
-        """No template search: AlphaFold2's empty template features (every array of shape (0,))."""
-        return {"features": empty_template_features(), "log": ["no template search (no --pdb70)"],
-                "num_templates": 0}
 
 
-def empty_template_features() -> dict[str, np.ndarray]:
-    """What AlphaFold2's template featurizer returns without a template: arrays of shape (0,)."""
-    return {"template_aatype": np.zeros(0, np.float32), "template_all_atom_masks": np.zeros(0, np.float32),
-            "template_all_atom_positions": np.zeros(0, np.float32), "template_domain_names": np.array([], "<U1"),
-            "template_sequence": np.array([], "<U1"), "template_sum_probs": np.zeros(0, np.float32)}
+def _no_search_templates(query: QueryRecord) -> dict:
+    """No template search: AlphaFold2's empty template features (every array of shape (0,))."""
+    from foldkit.templates import no_template_features
+
+    return {"features": no_template_features(len(query.sequence)), "log": ["no template search (no --pdb70)"],
+            "num_templates": 0}
 
 
 def _header(query: QueryRecord) -> str:

@@ -170,3 +170,23 @@ def test_search_record_reuses_only_an_unchanged_file(tmp_path):
     assert again.matching_text("uniref90_hits.sto", {**described, "query": "other"}) is None
     (tmp_path / "uniref90_hits.sto").write_text("# STOCKHOLM 1.0\n")   # replaced behind the record's back
     assert again.matching_text("uniref90_hits.sto", described) is None
+
+
+def test_msa_only_databases_give_alphafold2s_empty_templates(tmp_path):
+    databases = resolve_databases(None, None, {"uniref90": DATA_DIR / "uniref90" / "uniref90.fasta",
+                                               "mgnify": DATA_DIR / "mgnify" / "mgy_clusters_2022_05.fa"})
+    result = Af2InputPipeline(Af2Settings(databases, cpus=2), log=lambda _: None).run(
+        query_of("mono_no_templates"), tmp_path / "msas")
+    assert sorted(result.searched) == ["mgnify_hits.sto", "uniref90_hits.sto"]
+    reference = np.load(PIPELINE / "mono_no_templates" / "raw_features.npz")
+    for name in ("template_aatype", "template_domain_names", "template_all_atom_positions"):
+        assert result.raw_features[name].shape == (0,)
+        assert result.raw_features[name].dtype == reference[name].dtype
+
+
+def test_bad_obsolete_file_fails_before_any_search(tmp_path):
+    bad = tmp_path / "obsolete.dat"
+    bad.write_text("OBSLTE    31-JAN-94\n")
+    databases = resolve_databases(DATA_DIR, "reduced_dbs", {"obsolete_pdbs": bad})
+    with pytest.raises(InputError, match="obsolete.dat"):
+        Af2InputPipeline(Af2Settings(databases, cpus=2), log=lambda _: None)
