@@ -130,8 +130,9 @@ def hhblits_command(binary: str, query_fasta: Path, databases: Sequence[Path], o
     return command
 
 
-def hhblits(binary: str, query_fasta_text: str, databases: Sequence[Path], settings: HHblitsSettings = HHblitsSettings(),
-            cpus: int = 4, timeout: float | None = DEFAULT_TIMEOUT_S) -> ToolRun:
+def hhblits(binary: str, query_fasta_text: str, databases: Sequence[Path],
+            settings: HHblitsSettings = HHblitsSettings(), cpus: int = 4,
+            timeout: float | None = DEFAULT_TIMEOUT_S) -> ToolRun:
     """The A3M that HHblits writes (``-oa3m``) for the query FASTA text."""
     if not databases:
         raise ValueError("hhblits needs at least one database")
