@@ -10,7 +10,7 @@ from foldkit.io.validate import FORMATS, check_file, format_names
 def add_parser(subparsers) -> None:
     known = ", ".join(f"{f.name} ({f.description})" for f in FORMATS)
     parser = subparsers.add_parser(
-        "check", help="validate input files (FASTA, PDB, mmCIF, CASP TS, ...)",
+        "check", help="validate input files (FASTA, PDB, mmCIF, CASP TS, A3M, Stockholm, HHsearch .hhr, ...)",
         description=f"Validate each file with the reader foldkit uses and print a one-line summary, or the "
                     f"error (file, record, line, column). Formats: {known}. Exit code 0 when every file "
                     f"is valid, 2 otherwise.")

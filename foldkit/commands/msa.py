@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from foldkit.commands.af2_options import add_af2_arguments, af2_settings_from_args
 from foldkit.errors import FoldkitError, InputError
 from foldkit.msa.server.options import add_server_arguments, resolve_server_url
 
@@ -21,9 +22,12 @@ def add_parser(subparsers) -> None:
         "msa", help="search a sequence database for a query's MSA (A3M output)",
         description="Search FASTA sequence database(s) for homologues of each query and write A3M. "
                     "Defaults follow AlphaFold2's jackhmmer settings (1 iteration, E-value 1e-4, "
-                    "F1/F2/F3 5e-4/5e-5/5e-7, at most 10000 sequences per database). With --msa-server, "
-                    "the MSAs come from an MMseqs2 server (ColabFold's API) instead: the sequences are sent "
-                    "to that server.")
+                    "F1/F2/F3 5e-4/5e-5/5e-7, at most 10000 sequences per database). With --af2-data-dir "
+                    "(or the databases alone) run AlphaFold2's whole input pipeline instead and write "
+                    "OUTPUT/<record>/msas/ (uniref90_hits.sto, mgnify_hits.sto, bfd_uniref_hits.a3m or "
+                    "small_bfd_hits.sto, pdb_hits.hhr), which `foldkit predict -o OUTPUT --use-precomputed-msas` "
+                    "reads. With --msa-server, the MSAs come from an MMseqs2 server (ColabFold's API) instead: "
+                    "the sequences are sent to that server.")
     parser.add_argument("query", type=Path, nargs="?", help="query FASTA (one or more records)")
     parser.add_argument("--db", type=Path, action="append", default=[],
                         help="FASTA database (plain or .gz); repeat for several, merged in order")
@@ -38,6 +42,7 @@ def add_parser(subparsers) -> None:
                         help="rows kept per database, query included (default 10000)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_server_arguments(parser)
+    add_af2_arguments(parser, cpu_option=False)
     parser.set_defaults(func=run)
 
 
@@ -118,6 +123,41 @@ def build_msas(queries, args):
     return [merge_msas([results[i] for results in per_database]) for i in range(len(pairs))]
 
 
+def run_af2(queries, args, af2) -> int:
+    """AlphaFold2's input pipeline per query into OUTPUT/<record>/msas/ (+ the merged A3M beside it)."""
+    from foldkit.io.fasta import record_file_names
+    from foldkit.io.msa_files import write_a3m
+    from foldkit.msa.af2_files import validate_msa_folder
+    from foldkit.msa.af2_pipeline import Af2InputPipeline
+    from foldkit.msa.jackhmmer import QueryRecord
+
+    simple = [name for name, value in (("--db", args.db), ("--iterations", args.iterations),
+                                       ("--e-value", args.e_value), ("--max-hits", args.max_hits)) if value]
+    if simple or args.backend != "jackhmmer":
+        raise InputError(f"{(simple or ['--backend'])[0]} applies to the plain database search, not to the "
+                         "AlphaFold2 input pipeline (--af2-data-dir / --uniref90 ...)")
+    if args.output.exists() and not args.output.is_dir():
+        raise InputError("with the AlphaFold2 input pipeline the output is a folder, and this is a file",
+                         path=str(args.output))
+    names = record_file_names(queries, str(args.query))
+    if af2.use_precomputed_msas:
+        for query in queries:
+            folder = args.output / names[query.id] / "msas"
+            if folder.is_dir():
+                validate_msa_folder(folder, query.sequence)
+    pipeline = Af2InputPipeline(af2, log=lambda message: print(message, file=sys.stderr, flush=True))
+    start = time.perf_counter()
+    for number, query in enumerate(queries, 1):
+        folder = args.output / names[query.id]
+        prefix = f"[{number}/{len(queries)}] {query.id}: "
+        result = pipeline.run(QueryRecord(query.id, query.description, query.sequence), folder / "msas", prefix)
+        write_a3m(result.msa, folder / "msa.a3m")
+        print(f"{prefix}{len(result.msa) - 1} MSA rows, {result.raw_features['template_domain_names'].shape[0]} "
+              f"templates -> {folder / 'msas'}", file=sys.stderr)
+    print(f"msa: {len(queries)} queries in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    return 0
+
+
 def run(args) -> int:
     from foldkit.io.msa_files import write_a3m
 
@@ -127,6 +167,11 @@ def run(args) -> int:
     if args.templates and url is None:
         raise InputError("--templates needs --msa-server (template hits come from the server)")
     queries = _read_queries(args.query)
+    af2 = af2_settings_from_args(args)
+    if af2 is not None and url is not None:
+        raise InputError("give --msa-server or AlphaFold2's databases (--af2-data-dir, --uniref90, ...), not both")
+    if af2 is not None:
+        return run_af2(queries, args, af2)
     start = time.perf_counter()
     many = len(queries) > 1 or args.output.is_dir()
     msas = fetch_from_server(queries, args, url, many) if url else build_msas(queries, args)

@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from foldkit.commands.af2_options import add_af2_arguments, af2_settings_from_args
 from foldkit.model.global_config import (
     MATMUL_PRECISION_CHOICES,
     matmul_precision_setting,
@@ -41,7 +42,8 @@ def add_parser(subparsers) -> None:
         "predict", help="predict structures for the records of a FASTA file",
         description="Predict the structure of every record of a FASTA file (shortest first) into "
                     "OUTDIR/<record id>/: ranked_N.pdb, ranked_0.cif, per-model PDB/scores/PAE/confidence "
-                    "JSON, ranking_debug.json, plots, timings.json, features.npz, msa.a3m, relaxed models; plus "
+                    "JSON, ranking_debug.json, plots, timings.json, features.npz, msa.a3m (and msas/ with "
+                    "--af2-data-dir), relaxed models; plus "
                     "OUTDIR/summary.csv. Re-running the same command resumes: finished records are skipped.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("input", type=Path, help="FASTA file (one or more records; '-' for stdin)")
@@ -52,6 +54,7 @@ def add_parser(subparsers) -> None:
     msa.add_argument("--db", type=Path, action="append", default=[],
                      help="FASTA sequence database searched with jackhmmer; repeat to merge several")
     msa.add_argument("--single-sequence", action="store_true", help="no MSA, on purpose (no warning)")
+    add_af2_arguments(parser)
     model = parser.add_argument_group("model")
     model.add_argument("--model", choices=("mini",), default=None,
                        help="bundled foldkit model (the default once it is trained)")
@@ -109,10 +112,11 @@ def run_command(args) -> int:
                                relax=relax_choice(args.models_to_relax, args.amber, args.num_relax,
                                                   args.use_gpu_relax))
     models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
+    af2 = af2_settings_from_args(args)
     try:
         rows = predict_fasta(args.input, args.outdir, params_dir=args.params_dir, models=models,
                              num_models=args.num_models, settings=settings, msa=args.msa,
-                             databases=tuple(args.db), single_sequence=args.single_sequence)
+                             databases=tuple(args.db), single_sequence=args.single_sequence, af2=af2)
     except KeyboardInterrupt:
         print("foldkit predict: interrupted; finished records are kept (no partial files), re-run the same "
               "command to resume", file=sys.stderr)

@@ -104,10 +104,15 @@ def _non_ensembled(raw: dict, config: FeatureConfig) -> tuple[dict, dict, np.nda
         **atom_maps(aatype),
     }
     if config.use_templates:
-        templates = process_templates(raw) if "template_aatype" in raw else _no_templates(num_res)
+        templates = process_templates(raw) if _has_templates(raw) else _no_templates(num_res)
         num_keep = min(len(templates["template_mask"]), config.max_templates)
         common.update({k: v[:num_keep] for k, v in templates.items()})
     return common, block, profile
+
+
+def _has_templates(raw: dict) -> bool:
+    """Template arrays with a residue axis; AlphaFold2 gives shape (0,) arrays when no template was found."""
+    return "template_aatype" in raw and np.ndim(raw["template_aatype"]) == 3
 
 
 def _no_templates(num_res: int) -> dict[str, np.ndarray]:

@@ -205,8 +205,16 @@ def write_a3m(msa: Msa, path: str | Path) -> Path:
 
 # --------------------------------------------------------------------------- Stockholm
 
-def parse_stockholm(text: str, path: str | Path | None = None, query_sequence: str | None = None) -> Msa:
-    """Parse the first alignment of a Stockholm file."""
+def parse_stockholm(text: str, path: str | Path | None = None, query_sequence: str | None = None,
+                    columns: str = "reference") -> Msa:
+    """Parse the first alignment of a Stockholm file.
+
+    ``columns``: "reference" takes the match columns from ``#=GC RF`` (else the
+    first row); "query" takes the columns where the first row has no gap, as
+    AlphaFold2's ``parse_stockholm`` does.
+    """
+    if columns not in ("reference", "query"):
+        raise ValueError(f"columns must be 'reference' or 'query', not {columns!r}")
     where = str(path) if path is not None else None
     names: dict[str, list[str]] = {}
     first_line: dict[str, int] = {}
@@ -250,9 +258,9 @@ def parse_stockholm(text: str, path: str | Path | None = None, query_sequence: s
             raise InputError(f"row has {len(row)} columns, the first row has {width}",
                              path=where, record=name, line=first_line[name])
     rf = "".join(reference)
-    if rf and len(rf) != width:
+    if rf and len(rf) != width and columns == "reference":
         raise InputError(f"#=GC RF has {len(rf)} columns, the rows have {width}", path=where)
-    if rf:
+    if rf and columns == "reference":
         match = [c not in GAP_LETTERS for c in rf]
     else:
         query_row = next(iter(full.values()))

@@ -54,6 +54,10 @@ def sniff_stockholm(head: bytes) -> bool:
     return _first_text_line(head).upper().startswith("# STOCKHOLM")
 
 
+def sniff_hhr(head: bytes) -> bool:
+    return _first_text_line(head).startswith("Query ")
+
+
 def sniff_npz(head: bytes) -> bool:
     return head[:4] == b"PK\x03\x04"
 
@@ -78,13 +82,14 @@ class FileFormat:
 FORMATS: tuple[FileFormat, ...] = (
     FileFormat("params", "AlphaFold2 parameter file (npz)", (".npz",), sniff_npz,
                "foldkit.model.params_check:describe_params_file"),
-    FileFormat("stockholm", "Stockholm alignment", (".sto", ".stockholm"), sniff_stockholm,
-               "foldkit.io.validate:validate_msa"),
+    FileFormat("stockholm", "Stockholm alignment or hmmsearch template hits", (".sto", ".stockholm"),
+               sniff_stockholm, "foldkit.io.validate:validate_stockholm"),
+    FileFormat("hhr", "HHsearch/HHblits hit list", (".hhr",), sniff_hhr, "foldkit.io.validate:validate_hhr"),
     # A3M before FASTA: both start with '>', the .a3m extension decides.
     FileFormat("a3m", "A3M alignment", (".a3m",), sniff_fasta, "foldkit.io.validate:validate_msa"),
     FileFormat("ts", "CASP TS prediction", (".ts",), sniff_ts, "foldkit.io.validate:validate_structure"),
     FileFormat("mmcif", "mmCIF structure", (".cif", ".mmcif"), sniff_mmcif,
-               "foldkit.io.validate:validate_structure"),
+               "foldkit.io.validate:validate_mmcif"),
     FileFormat("pdb", "PDB structure", (".pdb", ".ent"), sniff_pdb, "foldkit.io.validate:validate_structure"),
     FileFormat("fasta", "FASTA sequences", (".fasta", ".fa", ".faa", ".fas", ".seq"), sniff_fasta,
                "foldkit.io.validate:validate_fasta"),
@@ -228,3 +233,57 @@ def validate_msa(path: str) -> str:
     with_deletions = int((msa.deletion_array() > 0).any(axis=1).sum())
     return (f"{kind} alignment, {len(msa)} sequences (query first), query length {msa.num_columns}, "
             f"{with_deletions} rows with insertions")
+
+
+# ----------------------------------------------------------------------------------------------
+# Template search files (parsed with foldkit.templates)
+
+
+def validate_hhr(path: str) -> str:
+    from foldkit.io.textfile import read_text
+    from foldkit.templates.hits import parse_hhr
+
+    name = display_name(path)
+    text = read_text(path)
+    hits = parse_hhr(text, name)
+    header = dict(line.split(None, 1) for line in text.splitlines()[:12] if len(line.split(None, 1)) == 2)
+    query = header.get("Query", "?").split()[0] if header.get("Query", "").split() else "?"
+    columns = header.get("Match_columns", "?").strip()
+    summary = f"HHsearch hit list, query {query} ({columns} match columns), {len(hits)} hit{'s' * (len(hits) != 1)}"
+    if hits:
+        best = hits[0]
+        summary += (f"; first {best.name.split()[0] if best.name.split() else '?'} "
+                    f"(Sum_probs {best.sum_probs:g}, {best.aligned_cols} aligned columns)")
+    return summary
+
+
+def validate_stockholm(path: str) -> str:
+    """hmmsearch -A output (template hits) by its own rules; any other Stockholm as a query-first MSA."""
+    from foldkit.io.textfile import read_text
+    from foldkit.templates.hits import check_hmmsearch_sto, is_hmmsearch_output, read_stockholm_rows
+
+    name = display_name(path)
+    text = read_text(path)
+    if is_hmmsearch_output(text):
+        hits, total, length = check_hmmsearch_sto(text, name)
+        listed = ", ".join(hit.name for hit in hits[:5]) + (", ..." if len(hits) > 5 else "")
+        return (f"hmmsearch template hits (Stockholm), profile length {length}: {len(hits)} protein hit"
+                f"{'s' * (len(hits) != 1)} of {total} sequences" + (f" ({listed})" if hits else ""))
+    read_stockholm_rows(text, name)          # complete ('//') and every row as wide as the first
+    return validate_msa(path)
+
+
+def validate_mmcif(path: str) -> str:
+    """The structure summary, plus what AlphaFold2's template reader takes from the entry."""
+    from foldkit.templates.mmcif import read_mmcif
+
+    summary = validate_structure(path)
+    try:
+        entry = read_mmcif(path)
+    except InputError as exc:
+        return f"{summary}; not usable as a template ({exc.detail})"
+    if entry.problem is not None:
+        return f"{summary}; not usable as a template ({entry.problem})"
+    released = entry.release_date.isoformat() if entry.release_date else "no release date"
+    chains = ", ".join(f"{chain} {len(sequence)}" for chain, sequence in entry.seqres.items())
+    return f"{summary}; template {entry.entry_id} released {released}, SEQRES chains {chains}"

@@ -25,19 +25,25 @@ def predict_fasta(fasta: str | Path, outdir: str | Path, *, params_dir: str | Pa
                   models: list[str] | None = None, num_models: int | None = None,
                   settings: PredictSettings = PredictSettings(), msa: str | Path | None = None,
                   databases: tuple[str | Path, ...] = (), single_sequence: bool = False,
-                  log=log_to_stderr) -> list[SummaryRow]:
+                  af2=None, log=log_to_stderr) -> list[SummaryRow]:
     """Predict every record of ``fasta`` into ``outdir`` (see the package docstring).
 
     Every input (FASTA, MSA files, parameter folder) is checked before the
-    first file is written.
+    first file is written. ``af2``: :class:`foldkit.msa.af2_pipeline.Af2Settings`
+    to build each record's features with AlphaFold2's input pipeline.
     """
-    source = msa_source(Path(msa) if msa is not None else None, [Path(d) for d in databases], single_sequence)
+    source = msa_source(Path(msa) if msa is not None else None, [Path(d) for d in databases], single_sequence,
+                        af2=af2)
     inputs = prepare_records(Path(fasta), source)
     choices = resolve_models(Path(params_dir) if params_dir is not None else None, models, num_models)
     outdir = Path(outdir)
     if outdir.exists() and not outdir.is_dir():
         from foldkit.errors import InputError
         raise InputError("output path exists and is not a folder", path=str(outdir))
+    if af2 is not None:
+        from foldkit.predict.input_pipeline import check_precomputed
+
+        check_precomputed(inputs, outdir, af2)
     if source.warning:
         log(f"warning: {source.warning}")
     session = PredictionSession(choices, settings, source, log)

@@ -8,6 +8,10 @@ MSA sources (one per run):
   sequence (``msa_mode`` 'custom');
 * ``--db DB.fasta`` (repeatable): a pyhmmer jackhmmer search per record
   (``msa_mode`` 'jackhmmer');
+* ``--af2-data-dir DIR`` and/or the databases alone (``--uniref90`` ...):
+  AlphaFold2's input pipeline with templates, searches written to
+  ``<record>/msas/`` (``msa_mode`` 'af2_full_dbs' or 'af2_reduced_dbs', see
+  :mod:`foldkit.predict.input_pipeline`);
 * none, or ``--single-sequence``: the query alone (``msa_mode``
   'single_sequence'; without the flag a warning says so).
 """
@@ -22,7 +26,7 @@ from foldkit.errors import InputError
 from foldkit.io.fasta import Query, read_fasta, record_file_names
 from foldkit.io.msa_files import Msa, read_msa
 
-MSA_MODES = ("custom", "jackhmmer", "single_sequence")
+MSA_MODES = ("custom", "jackhmmer", "single_sequence", "af2_full_dbs", "af2_reduced_dbs")
 _PATH_LIKE = re.compile(r"(^|[/\\])\.\.([/\\]|$)|^[/\\]|^[A-Za-z]:[/\\]")
 
 
@@ -34,6 +38,12 @@ class MsaSource:
     msa_path: Path | None = None            # --msa FILE or DIR
     databases: tuple[Path, ...] = ()        # --db
     explicit: bool = False                  # --single-sequence given
+    af2: object | None = None               # foldkit.msa.af2_pipeline.Af2Settings (--af2-data-dir ...)
+
+    @property
+    def resume_description(self) -> dict:
+        """Settings of the MSA source that a finished record must share with this run."""
+        return {"af2_inputs": self.af2.resume_description()} if self.af2 is not None else {}
 
     @property
     def warning(self) -> str | None:
@@ -53,11 +63,13 @@ class RecordInput:
 
 
 def msa_source(msa: Path | None = None, databases: list[Path] | tuple[Path, ...] = (),
-               single_sequence: bool = False) -> MsaSource:
-    given = [name for name, value in (("--msa", msa), ("--db", databases), ("--single-sequence", single_sequence))
-             if value]
+               single_sequence: bool = False, af2=None) -> MsaSource:
+    given = [name for name, value in (("--msa", msa), ("--db", databases), ("--single-sequence", single_sequence),
+                                      ("--af2-data-dir/--uniref90/...", af2 is not None)) if value]
     if len(given) > 1:
         raise InputError(f"give only one MSA source, not {' and '.join(given)}")
+    if af2 is not None:
+        return MsaSource(af2.msa_mode, af2=af2)
     if msa is not None:
         if not Path(msa).exists():
             raise InputError("MSA file or folder not found", path=str(msa))

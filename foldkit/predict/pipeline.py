@@ -61,14 +61,15 @@ class PredictSettings:
     def num_recycle_for(self, model: ModelChoice) -> int:
         return model.config.model.num_recycle if self.num_recycle is None else self.num_recycle
 
-    def resume_key(self, models: list[ModelChoice], msa_mode: str) -> dict:
+    def resume_key(self, models: list[ModelChoice], msa_mode: str, inputs: dict | None = None) -> dict:
         """The settings a finished record must share with this run to be skipped."""
         return {"models": [m.name for m in models], "seeds": self.seeds,
                 "num_recycle": {m.name: self.num_recycle_for(m) for m in models},
                 "recycle_early_stop_tolerance": self.recycle_early_stop_tolerance,
                 "bfloat16": self.bfloat16, "msa_mode": msa_mode,
                 **({"matmul_precision": self.matmul_precision} if self.matmul_precision else {}),
-                **self.relax.resume_key()}
+                **self.relax.resume_key(),
+                **(inputs or {})}
 
 
 class Timer:
@@ -109,6 +110,10 @@ class PredictionSession:
                                                       matmul_precision=settings.matmul_precision))
         self._params: dict[str, object] = {}
         self._database = None
+        self._af2_inputs = None
+
+    def resume_key(self) -> dict:
+        return self.settings.resume_key(self.models, self.source.mode, self.source.resume_description)
 
     # ------------------------------------------------------------------ shared resources
 
@@ -155,13 +160,7 @@ class PredictionSession:
         records.clear_record_outputs(record_dir)   # leftovers of an interrupted or overwritten run
 
         log(f"MSA ({self.source.mode})")
-        with timer.stage("msa"):
-            msa = self.msa_for(record, record_dir)
-            records.atomic_write_text(record_dir / "msa.a3m", format_a3m(msa))
-        with timer.stage("features"):
-            raw = make_raw_features(query.sequence, [msa], description=query.id)
-            records.atomic_write_npz(record_dir / "features.npz", raw)
-        log(f"features: {len(msa)} MSA sequences")
+        raw, msa = self._record_inputs(record, record_dir, timer, log, prefix)
 
         def write_model_files(prediction: out.Prediction) -> None:
             with timer.stage("write_models"):
@@ -187,10 +186,34 @@ class PredictionSession:
                                  mean_plddt=round(best.mean_plddt, 2),
                                  ptm=None if best.ptm is None else round(best.ptm, 4),
                                  seconds=round(total, 1), folder=record.folder_name)
-        records.write_finished(record_dir, row, self.settings.resume_key(self.models, self.source.mode))
+        records.write_finished(record_dir, row, self.resume_key())
         ptm = "" if best.ptm is None else f", pTM {best.ptm:.3f}"
         log(f"done in {total:.1f} s: best {best.name}, mean pLDDT {best.mean_plddt:.1f}{ptm}")
         return row
+
+    def _record_inputs(self, record: RecordInput, record_dir: Path, timer: Timer, log: Log, prefix: str
+                       ) -> tuple[dict, Msa]:
+        """Raw features and MSA of a record (written as features.npz and msa.a3m)."""
+        if self.source.af2 is not None:
+            from foldkit.predict.input_pipeline import Af2RecordInputs
+
+            if self._af2_inputs is None:
+                self._af2_inputs = Af2RecordInputs(self.source.af2, self.log)
+            inputs = self._af2_inputs.features(record, record_dir, prefix)
+            raw, msa = inputs.raw, inputs.msa
+            for name, seconds in inputs.timings.items():
+                timer.add(name, seconds)
+            records.atomic_write_text(record_dir / "msa.a3m", format_a3m(msa))
+            records.atomic_write_npz(record_dir / "features.npz", raw)
+            return raw, msa
+        with timer.stage("msa"):
+            msa = self.msa_for(record, record_dir)
+            records.atomic_write_text(record_dir / "msa.a3m", format_a3m(msa))
+        with timer.stage("features"):
+            raw = make_raw_features(record.query.sequence, [msa], description=record.query.id)
+            records.atomic_write_npz(record_dir / "features.npz", raw)
+        log(f"features: {len(msa)} MSA sequences")
+        return raw, msa
 
     def predict_features(self, raw: dict, timer: Timer | None = None, log: Log | None = None,
                          on_prediction: Callable[[out.Prediction], None] | None = None) -> list[out.Prediction]:
@@ -217,6 +240,12 @@ class PredictionSession:
         from foldkit.io.fasta import Query
 
         record = RecordInput(Query(name, "", sequence.upper()), name, msa)
+        if msa is None and self.source.af2 is not None:      # AlphaFold2's pipeline searches into a scratch folder
+            import tempfile
+
+            with tempfile.TemporaryDirectory(prefix="foldkit_af2_") as scratch:
+                raw, _ = self._record_inputs(record, Path(scratch), Timer(), self.log, "")
+            return out.rank_predictions(self.predict_features(raw))
         msa = self.msa_for(record)
         raw = make_raw_features(record.query.sequence, [msa], description=name)
         return out.rank_predictions(self.predict_features(raw))
@@ -285,7 +314,7 @@ def predict_records(inputs: list[RecordInput], outdir: Path, session: Prediction
     rewritten after every record.
     """
     settings = session.settings
-    resume_key = settings.resume_key(session.models, session.source.mode)
+    resume_key = session.resume_key()
     outdir.mkdir(parents=True, exist_ok=True)
     rows: dict[str, records.SummaryRow] = {}
     order = sorted(inputs, key=lambda r: len(r.query))   # stable: ties keep the FASTA order

@@ -5,9 +5,10 @@ A case ``<name>`` in a folder has ``<name>_query.fasta``, one or more A3M files
 features (``<name>_raw_template_features.npz`` or the ``template_*`` arrays of
 ``<name>_raw_features.npz``) and a reference ``<name>_processed_features.npz``
 or ``<name>_features_deterministic.npz``. Processing runs in the reference's
-deterministic mode (identity shuffle, no BERT masking). The tiny-model cases
-have a residue-index gap that no text input carries, so their
-``residue_index`` is taken from ``<name>_raw_features.npz``.
+deterministic mode (identity shuffle, no BERT masking). ``residue_index`` is
+taken from ``<name>_raw_features.npz`` whenever a case has that file (the
+tiny-model cases have a residue-index gap that no text input carries); what
+is read is decided by the files a case holds, never by its name.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def build_raw_features(folder: str | Path, name: str, case_json: dict | None = N
     msas = [read_a3m(p, query_sequence=sequence) for p in _a3m_paths(folder, name, case_json)]
     residue_index = None
     raw_ref_path = folder / f"{name}_raw_features.npz"
-    if name.startswith("tiny_model_") and raw_ref_path.is_file():
+    if raw_ref_path.is_file():
         residue_index = _load_npz(raw_ref_path)["residue_index"]
     return make_raw_features(sequence, msas, description, residue_index, _template_raw(folder, name))
 

@@ -22,8 +22,9 @@ class Kind(enum.Enum):
     PLDDT = "plddt"             # pLDDT 0-100, ranking confidence
     PAE = "pae"                 # predicted aligned error (Angstrom)
     PTM = "ptm"
-    EXACT = "exact"             # masks, integer features, bin edges
+    EXACT = "exact"             # masks, integer features, bin edges (strings: equal)
     FEATURE = "feature"         # processed features (deterministic featurizer)
+    COORDINATE = "coordinate"   # coordinates copied from structure files (float32 rounding, Angstrom)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +49,7 @@ TOLERANCES: dict[Kind, Tolerance] = {
     Kind.PTM: Tolerance(1e-5, 0.0),
     Kind.EXACT: Tolerance(0.0, 0.0),
     Kind.FEATURE: Tolerance(1e-6, 0.0),
+    Kind.COORDINATE: Tolerance(1e-4, 0.0),
 }
 
 
@@ -66,6 +68,7 @@ class OutputCheck:
     kind: Kind
     mask: np.ndarray | None = None
     tolerance: Tolerance | None = None   # overrides the kind's tolerance (coarse checks)
+    check_dtype: bool = False            # the dtype must equal the reference's too
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,6 +86,12 @@ def compare(check: OutputCheck, ref: np.ndarray) -> CompareResult:
     ref = np.asarray(ref)
     if ours.shape != ref.shape:
         return CompareResult(check.name, np.inf, np.inf, False, f"shape {ours.shape} != reference {ref.shape}")
+    if check.check_dtype and ours.dtype != ref.dtype:
+        return CompareResult(check.name, np.inf, np.inf, False, f"dtype {ours.dtype} != reference {ref.dtype}")
+    if ours.dtype.kind in "USO" or ref.dtype.kind in "USO":
+        differing = float(np.sum(ours.astype(str) != ref.astype(str))) if ours.size else 0.0
+        detail = f"{differing:.0f} of {ref.size} strings differ" if differing else ""
+        return CompareResult(check.name, differing, differing / max(ref.size, 1), differing == 0, detail)
     if check.mask is not None:
         keep = np.broadcast_to(np.asarray(check.mask) > 0, ref.shape)
         ours, ref = ours[keep], ref[keep]

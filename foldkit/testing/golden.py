@@ -1,9 +1,10 @@
 """Run every golden case under a folder through foldkit and compare.
 
-    python -m foldkit.testing.golden DIR [--only modules|model|features|multimer] [--chunk-size N]
+    python -m foldkit.testing.golden DIR [--only modules|model|features|multimer|pipeline] [--chunk-size N]
+                                         [--data-dir AF2_DATA_DIR]
 
 A folder uses the layout of ``shared/reference/af2`` and may hold any subset
-of the three kinds:
+of these kinds:
 
 * ``modules``: ``<dir>/<name>.npz`` + ``<dir>/<name>.json`` whose JSON has a
   ``"module"`` or ``"function"`` entry (inputs ``input/*``, parameters,
@@ -18,7 +19,13 @@ of the three kinds:
   config (``global_config.multimer_mode``); one case per variant listed in
   its ``variants`` with a ``<case><suffix>_outputs.npz``, plus
   ``<case>_bf16_outputs.npz`` when present; run through
-  ``foldkit.testing.cases_multimer_model``.
+  ``foldkit.testing.cases_multimer_model``;
+* ``pipeline``: a folder with ``case.json`` and either ``raw_features.npz`` +
+  ``msas/`` (a monomer input-pipeline case, checked twice: ``[stored]``
+  featurizes the stored search outputs, ``[search]`` runs foldkit's own
+  searches against the data directory, ``--data-dir`` or the one the case's
+  flags name) or ``processed_features.npz`` (a multimer case); run through the
+  ``CASES`` registries of ``PIPELINE_CASE_REGISTRIES`` keyed by that type.
 
 ``--only multimer`` selects the multimer whole-model cases and the module
 cases that belong to them: module cases whose JSON says ``multimer_mode``,
@@ -50,7 +57,7 @@ from foldkit.model.global_config import (
 )
 from foldkit.testing.compare import CompareResult, OutputCheck, compare
 
-KINDS = ("modules", "model", "features", "multimer")
+KINDS = ("modules", "model", "features", "multimer", "pipeline")
 # registries of per-module cases, by owner
 MODULE_CASE_REGISTRIES = (
     "foldkit.testing.cases_evoformer",
@@ -63,6 +70,12 @@ MODULE_CASE_REGISTRIES = (
     "foldkit.testing.cases_multimer_embeddings",
 )
 FEATURE_CASE_REGISTRY = "foldkit.testing.cases_features"
+# input-pipeline cases: CASES maps a case type ("monomer/stored", "monomer/search", "multimer") to its check;
+# a module that does not exist contributes nothing (its cases fail as not implemented)
+PIPELINE_CASE_REGISTRIES = (
+    "foldkit.testing.cases_pipeline",
+    "foldkit.testing.cases_pipeline_multimer",
+)
 CaseFn = Callable[[dict, dict, "int | None"], list[OutputCheck]]
 
 
@@ -70,16 +83,18 @@ CaseFn = Callable[[dict, dict, "int | None"], list[OutputCheck]]
 class GoldenCase:
     """One golden case found on disk."""
 
-    kind: str                 # "modules" | "model" | "features" | "multimer"
+    kind: str                 # "modules" | "model" | "features" | "multimer" | "pipeline"
     name: str
     folder: Path
     reference: Path           # the npz holding the reference arrays
     config: Path              # the case JSON
     multimer: bool = False    # selected by --only multimer
+    variant: str = ""         # pipeline cases: "monomer/stored", "monomer/search" or "multimer"
 
     @property
     def label(self) -> str:
-        return f"{self.kind}/{self.name}"
+        suffix = f"[{self.variant.rpartition('/')[2]}]" if self.variant.startswith("monomer/") else ""
+        return f"{self.kind}/{self.name}{suffix}"
 
 
 @dataclasses.dataclass
@@ -117,6 +132,9 @@ def discover(root: Path, only: str | None = None) -> list[GoldenCase]:
                 if ref.is_file():
                     cases[("features", base, folder)] = GoldenCase("features", base, folder, ref, config)
                     break
+        elif config.name == "case.json":
+            for case in _pipeline_cases(folder, config):
+                cases[("pipeline", f"{case.name}{case.variant}", folder)] = case
         else:
             ref = folder / f"{stem}.npz"
             module_json = _module_json(config)
@@ -127,7 +145,18 @@ def discover(root: Path, only: str | None = None) -> list[GoldenCase]:
         found = [c for c in cases.values() if c.multimer]
     else:
         found = [c for c in cases.values() if only is None or c.kind == only]
-    return sorted(found, key=lambda c: (KINDS.index(c.kind), c.name, str(c.folder)))
+    return sorted(found, key=lambda c: (KINDS.index(c.kind), c.name, c.variant, str(c.folder)))
+
+
+def _pipeline_cases(folder: Path, config: Path) -> list[GoldenCase]:
+    """Input-pipeline cases of a folder, by what it holds (never by its name)."""
+    raw, processed = folder / "raw_features.npz", folder / "processed_features.npz"
+    if raw.is_file() and (folder / "msas").is_dir():
+        return [GoldenCase("pipeline", folder.name, folder, raw, config, variant=variant)
+                for variant in ("monomer/stored", "monomer/search")]
+    if processed.is_file():
+        return [GoldenCase("pipeline", folder.name, folder, processed, config, variant="multimer")]
+    return []
 
 
 def _is_multimer_model_config(path: Path) -> bool:
@@ -208,6 +237,16 @@ class Registry(dict):
         self.errors = list(errors or [])
 
 
+def pipeline_case_registry() -> Registry:
+    """Pipeline case type -> function(arrays, case json, chunk_size) -> checks."""
+    errors: list[str] = []
+    registry = Registry()
+    for module_name in PIPELINE_CASE_REGISTRIES:
+        registry.update(_load_registry(module_name, errors))
+    registry.errors = errors
+    return registry
+
+
 def module_case_registry() -> Registry:
     """Per-module case name -> function(arrays, case json, chunk_size) -> checks."""
     errors: list[str] = []
@@ -225,10 +264,13 @@ def _load_npz(path: Path) -> dict[str, np.ndarray]:
         return {key: npz[key] for key in npz.files}
 
 
-def _compare_all(checks: Iterable[OutputCheck], reference: dict[str, np.ndarray]) -> list[CompareResult]:
+def _compare_all(checks: Iterable[OutputCheck | CompareResult], reference: dict[str, np.ndarray]
+                 ) -> list[CompareResult]:
     results = []
     for check in checks:
-        if check.name not in reference:
+        if isinstance(check, CompareResult):      # a check made by the case itself (e.g. a file comparison)
+            results.append(check)
+        elif check.name not in reference:
             results.append(CompareResult(check.name, np.inf, np.inf, False, "no such reference array"))
         else:
             results.append(compare(check, reference[check.name]))
@@ -241,11 +283,11 @@ def _unchecked(reference_keys: Iterable[str], checked: set[str]) -> list[Compare
 
 
 def run_case(case: GoldenCase, chunk_size: int | None = None,
-             registry: dict[str, CaseFn] | None = None) -> CaseReport:
+             registry: dict[str, CaseFn] | None = None, data_dir: Path | None = None) -> CaseReport:
     """Run one case; exceptions become a FAIL with the error message."""
     start = time.perf_counter()
     try:
-        results = _run_case(case, chunk_size, registry)
+        results = _run_case(case, chunk_size, registry, data_dir)
         error = None
     except NoCheckForCase as exc:
         results, error = [], f"not implemented ({exc})" if str(exc) else "not implemented"
@@ -259,7 +301,7 @@ class NoCheckForCase(LookupError):
     """A golden case folder that foldkit has no check for (reported as "not implemented")."""
 
 
-def _run_case(case: GoldenCase, chunk_size, registry) -> list[CompareResult]:
+def _run_case(case: GoldenCase, chunk_size, registry, data_dir: Path | None = None) -> list[CompareResult]:
     case_json = json.loads(case.config.read_text())
     if case.kind == "modules":
         registry = module_case_registry() if registry is None else registry
@@ -296,6 +338,18 @@ def _run_case(case: GoldenCase, chunk_size, registry) -> list[CompareResult]:
                          _reference_file=case.reference.name)
         checks = fn(arrays, case_json, chunk_size)
         return _compare_all(checks, arrays) + _unchecked(arrays, {c.name for c in checks})
+    if case.kind == "pipeline":
+        registry = pipeline_case_registry() if registry is None else registry
+        fn = registry.get(case.variant)
+        if fn is None:
+            problems = "; ".join(getattr(registry, "errors", []))
+            raise NoCheckForCase(f"no {case.variant} input-pipeline check in "
+                                 f"{' or '.join(PIPELINE_CASE_REGISTRIES)}" + (f"; {problems}" if problems else ""))
+        arrays = _load_npz(case.reference)
+        case_json = dict(case_json, _case_dir=str(case.folder), _variant=case.variant,
+                         _data_dir=None if data_dir is None else str(data_dir))
+        checks = fn(arrays, case_json, chunk_size)
+        return _compare_all(checks, arrays) + _unchecked(arrays, {c.name for c in checks})
     raise ValueError(f"unknown case kind {case.kind!r}")
 
 
@@ -309,15 +363,15 @@ def format_result(case: GoldenCase, result: CompareResult) -> str:
 
 
 def run_all(root: Path, only: str | None = None, chunk_size: int | None = None,
-            out=sys.stdout) -> tuple[int, int]:
+            out=sys.stdout, data_dir: Path | None = None) -> tuple[int, int]:
     """Run and print every case; returns (passed, failed) counted per case."""
     cases = discover(root, only)
     if not cases:
         print(f"golden: no cases found under {root}", file=out)
-    registry = module_case_registry()
+    registries = {"modules": module_case_registry(), "pipeline": pipeline_case_registry()}
     passed = failed = 0
     for case in cases:
-        report = run_case(case, chunk_size, registry if case.kind == "modules" else None)
+        report = run_case(case, chunk_size, registries.get(case.kind), data_dir)
         for result in report.results:
             print(format_result(case, result), file=out)
         if report.error is not None:
@@ -340,6 +394,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--matmul-precision", choices=MATMUL_PRECISION_CHOICES, default="highest",
                         help="float32 matrix products on GPU/TPU (default: highest, full float32, as the reference "
                              "tolerances assume; 'default' shows what TF32 does)")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="AlphaFold2 data directory for the end-to-end input-pipeline checks (default: the one "
+                             "each case's flags name, relative to the folder above the case)")
     args = parser.parse_args(argv)
     if not args.directory.is_dir():
         print(f"golden: {args.directory} is not a directory", file=sys.stderr)
@@ -347,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
     from foldkit.model.runner import matmul_precision_scope
 
     with matmul_precision_scope(matmul_precision_setting(args.matmul_precision)):
-        _, failed = run_all(args.directory, args.only, args.chunk_size)
+        _, failed = run_all(args.directory, args.only, args.chunk_size, data_dir=args.data_dir)
     return 1 if failed else 0
 
 

@@ -138,3 +138,67 @@ def test_predict_batch_for_real(inputs):
         assert 0.0 < float(row["mean_plddt"]) < 100.0
     again = run_workflow("predict_batch", inputs, config, "-n")
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr, describe(again)
+
+
+def af2_config(params, **af2) -> dict:
+    from tests.conftest import AF2_REFERENCE
+
+    section = {"data_dir": str(AF2_REFERENCE / "pipeline" / "data"), "db_preset": "reduced_dbs",
+               "max_template_date": "2021-11-01", **af2}
+    return batch_config(params, fasta_dir="fasta", msa={"mode": "af2", "af2": section, "threads": 2})
+
+
+def test_dry_run_af2_mode_passes_the_options_through(inputs):
+    params = make_tiny_params_dir(inputs / "params")
+    result = run_workflow("predict_batch", inputs, af2_config(params, databases={"uniref90": "/db/u90.fasta"}),
+                          "-n", "-p")
+    assert result.returncode == 0, describe(result)
+    assert job_counts(result.stdout)["msa"] == 2
+    assert ("msa results/inputs/rec_a.fasta -o results/af2/rec_a --af2-data-dir" in result.stdout
+            and "--db-preset reduced_dbs --max-template-date 2021-11-01 --uniref90 /db/u90.fasta --cpu 2"
+            in result.stdout)
+    assert ("cp -r results/af2/rec_a/rec_a/msas results/records/rec_a/rec_a/msas" in result.stdout
+            and "--use-precomputed-msas" in result.stdout)
+    bad = run_workflow("predict_batch", inputs, af2_config(params, max_template_date="2021-31-01"), "-n")
+    assert bad.returncode != 0 and "is not a date in the form YYYY-MM-DD" in bad.stdout + bad.stderr
+    unknown = run_workflow("predict_batch", inputs, af2_config(params, databases={"uniref100": "/x"}), "-n")
+    assert unknown.returncode != 0 and "unknown databases uniref100" in unknown.stdout + unknown.stderr
+
+
+def test_default_config_names_no_missing_model():
+    """The shipped defaults must not name a bundled model that does not exist."""
+    import yaml
+
+    from foldkit.predict.models import bundled_params_dir
+
+    for workflow in ("predict_batch", "casp_benchmark"):
+        config = yaml.safe_load((REPO_ROOT / "pipelines" / workflow / "config" / "config.yaml").read_text())
+        model = config["predict"].get("model")
+        assert not model or (bundled_params_dir() / f"{model}.npz").is_file(), (workflow, model)
+        assert config["msa"]["af2"]["db_preset"] in ("full_dbs", "reduced_dbs")
+
+
+@pytest.mark.slow
+def test_predict_batch_af2_mode_for_real(inputs):
+    """One record through AlphaFold2's input pipeline (reduced_dbs) and the tiny model."""
+    import shutil
+
+    from tests.conftest import AF2_REFERENCE
+
+    if not all(shutil.which(b) for b in ("hhsearch", "kalign")):
+        pytest.skip("HH-suite/kalign not installed")
+    heavy = (AF2_REFERENCE / "pipeline" / "mono_full_templates" / "input.fasta").read_text().splitlines()[1]
+    (inputs / "vh").mkdir()
+    write_fasta(inputs / "vh" / "vh.fasta", {"vh": heavy[:60]})
+    params = make_tiny_params_dir(inputs / "params")
+    config = dict(af2_config(params), fasta_dir="vh")
+    result = run_workflow("predict_batch", inputs, config)
+    assert result.returncode == 0, describe(result)
+    record = inputs / "results" / "records" / "vh" / "vh"
+    assert (record / "ranked_0.pdb").is_file() and (record / "msas" / "pdb_hits.hhr").is_file()
+    import numpy as np
+
+    with np.load(record / "features.npz") as features:
+        assert features["template_domain_names"].shape[0] >= 1
+    log = (inputs / "results" / "logs" / "predict" / "vh.log").read_text()
+    assert log.count("--use-precomputed-msas)") == 4 and "jackhmmer on" not in log

@@ -30,8 +30,12 @@ def test_discovers_every_kind_in_reference():
     assert by_kind["model"] == ["tiny_model_1_ptm", "tiny_model_3"]
     assert {"tiny_multimer_hetero", "tiny_multimer_homo_det"} <= set(by_kind["multimer"])
     assert all(c.multimer for c in golden.discover(AF2_REFERENCE, only="multimer"))
+    pipeline = {c.label: c.variant for c in cases if c.kind == "pipeline"}
+    assert pipeline["pipeline/mono_full_templates[stored]"] == "monomer/stored"
+    assert pipeline["pipeline/mono_full_templates[search]"] == "monomer/search"
+    assert pipeline["pipeline/multi_hetero_2chain"] == "multimer"
     assert {"feat_case1_model_3", "feat_case2_model_1"} <= set(by_kind["features"])
-    assert [c.kind for c in golden.discover(AF2_REFERENCE, only="model")] == ["model", "model"]
+    assert {c.kind for c in golden.discover(AF2_REFERENCE, only="model")} == {"model"}
 
 
 def test_pass_fail_and_not_implemented(tmp_path):

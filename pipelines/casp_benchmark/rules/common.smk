@@ -15,6 +15,7 @@ from casp_inputs import (  # noqa: E402
     target_names,
     target_query,
 )
+from foldkit.commands.af2_options import options_from_config  # noqa: E402
 from foldkit.errors import InputError  # noqa: E402
 
 RESULTS = str(config["results"]).rstrip("/")
@@ -53,8 +54,8 @@ if not PREDICT_MODELS:
     if missing:
         print(f"casp_benchmark: targets without a model file, left out: {', '.join(missing)}", file=sys.stderr)
         TARGETS = [t for t in TARGETS if t not in missing]
-if MSA["mode"] not in ("single", "search", "a3m_dir"):
-    raise WorkflowError(f"msa.mode must be single, search or a3m_dir, not {MSA['mode']!r}")
+if MSA["mode"] not in ("single", "search", "a3m_dir", "af2"):
+    raise WorkflowError(f"msa.mode must be single, search, a3m_dir or af2, not {MSA['mode']!r}")
 if MSA["mode"] == "search" and not MSA.get("databases"):
     raise WorkflowError("msa.mode is search but msa.databases is empty")
 if MSA["mode"] == "a3m_dir" and not MSA.get("a3m_dir"):
@@ -79,7 +80,8 @@ def model_options(predict):
     elif predict.get("model"):
         options = ["--model", str(predict["model"])]
     else:
-        raise WorkflowError("predict: set model (e.g. mini) or params_dir")
+        raise WorkflowError("predict: set params_dir (a folder of params_<model>.npz, e.g. from "
+                            "`foldkit params fetch DIR`) or a bundled model")
     options += ["--num-seeds", str(int(predict.get("num_seeds", 1))),
                 "--random-seed", str(int(predict.get("random_seed", 0)))]
     relax = str(predict.get("models_to_relax", "best"))
@@ -97,3 +99,14 @@ def msa_options(msa):
     for database in msa["databases"]:
         options += ["--db", str(database)]
     return " ".join(shlex.quote(o) for o in options) + (" " + msa["extra"] if msa.get("extra") else "")
+
+
+def af2_options(msa):
+    """`foldkit msa`/`foldkit predict` options of AlphaFold2's input pipeline (mode af2)."""
+    try:
+        return " ".join(shlex.quote(o) for o in options_from_config(msa.get("af2")))
+    except InputError as error:
+        raise WorkflowError(str(error))
+
+
+AF2_OPTIONS = af2_options(MSA) if MSA["mode"] == "af2" and PREDICT_MODELS else ""

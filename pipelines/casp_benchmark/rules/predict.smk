@@ -17,7 +17,38 @@ rule write_target:
         Path(output[0]).write_text(params.text)
 
 
-if MSA["mode"] == "a3m_dir":
+if MSA["mode"] == "af2":
+
+    rule msa:
+        """`foldkit msa --af2-data-dir ...`: AlphaFold2's searches and template search into
+        af2/<T>/<T>/msas/; msa.a3m is written last."""
+        input:
+            fasta=f"{RESULTS}/inputs/{{target}}.fasta",
+        output:
+            f"{RESULTS}/af2/{{target}}/{{target}}/msa.a3m",
+        log:
+            f"{RESULTS}/logs/msa/{{target}}.log",
+        params:
+            foldkit=FOLDKIT,
+            outdir=f"{RESULTS}/af2/{{target}}",
+            options=AF2_OPTIONS,
+        threads: int(MSA.get("threads", 4))
+        resources:
+            mem_mb=int(MSA.get("mem_mb", 8000)),
+            runtime=int(MSA.get("runtime", 120)),
+        conda:
+            "../../../environment.yml"
+        shell:
+            "{params.foldkit} msa {input.fasta} -o {params.outdir} {params.options} --cpu {threads}"
+            " > {log} 2>&1"
+
+    PREDICT_MSA = f"{RESULTS}/af2/{{target}}/{{target}}/msa.a3m"
+    PREDICT_SHELL = ("rm -rf {params.outdir}/{wildcards.target}/msas && mkdir -p {params.outdir}/{wildcards.target} && "
+                     "cp -r {params.af2_dir}/{wildcards.target}/msas {params.outdir}/{wildcards.target}/msas && "
+                     "{params.foldkit} predict {input.fasta} -o {params.outdir} {params.af2} --use-precomputed-msas "
+                     "{params.options} > {log} 2>&1")
+
+elif MSA["mode"] == "a3m_dir":
 
     rule msa:
         """A precomputed alignment <a3m_dir>/<target>.a3m."""
@@ -61,11 +92,17 @@ else:
             " > {log} 2>&1"
 
 
+if MSA["mode"] != "af2":
+    PREDICT_MSA = f"{RESULTS}/msas/{{target}}.a3m"
+    PREDICT_SHELL = ("{params.foldkit} predict {input.fasta} -o {params.outdir} --msa {input.msa} {params.options}"
+                     " > {log} 2>&1")
+
+
 rule predict:
     """foldkit writes predictions/<T>/<T>/ (ranked_*.pdb, ranking_debug.json, ..., finished.json)."""
     input:
         fasta=f"{RESULTS}/inputs/{{target}}.fasta",
-        msa=f"{RESULTS}/msas/{{target}}.a3m",
+        msa=PREDICT_MSA,
     output:
         summary=f"{RESULTS}/predictions/{{target}}/summary.csv",
         ranking=f"{RESULTS}/predictions/{{target}}/{{target}}/ranking_debug.json",
@@ -76,6 +113,8 @@ rule predict:
         foldkit=FOLDKIT,
         outdir=f"{RESULTS}/predictions/{{target}}",
         options=model_options(PREDICT),
+        af2=AF2_OPTIONS,
+        af2_dir=f"{RESULTS}/af2/{{target}}",
     threads: int(PREDICT.get("threads", 4))
     resources:
         gpu=int(PREDICT.get("gpus", 1)),
@@ -84,8 +123,7 @@ rule predict:
     conda:
         "../../../environment.yml"
     shell:
-        "{params.foldkit} predict {input.fasta} -o {params.outdir} --msa {input.msa} {params.options}"
-        " > {log} 2>&1"
+        PREDICT_SHELL
 
 
 def collect_inputs(wildcards):

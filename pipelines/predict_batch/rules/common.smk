@@ -8,6 +8,7 @@ from snakemake.exceptions import WorkflowError
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
 from batch_inputs import fasta_text, load_records  # noqa: E402
+from foldkit.commands.af2_options import options_from_config  # noqa: E402
 from foldkit.errors import InputError  # noqa: E402
 
 RESULTS = str(config["results"]).rstrip("/")
@@ -23,8 +24,8 @@ except InputError as error:
 wildcard_constraints:
     name="[A-Za-z0-9._+=@,-]+",
 
-if MSA["mode"] not in ("single", "search", "a3m_dir"):
-    raise WorkflowError(f"msa.mode must be single, search or a3m_dir, not {MSA['mode']!r}")
+if MSA["mode"] not in ("single", "search", "a3m_dir", "af2"):
+    raise WorkflowError(f"msa.mode must be single, search, a3m_dir or af2, not {MSA['mode']!r}")
 if MSA["mode"] == "search" and not MSA.get("databases"):
     raise WorkflowError("msa.mode is search but msa.databases is empty")
 if MSA["mode"] == "a3m_dir" and not MSA.get("a3m_dir"):
@@ -40,7 +41,8 @@ def model_options(predict):
     elif predict.get("model"):
         options = ["--model", str(predict["model"])]
     else:
-        raise WorkflowError("predict: set model (e.g. mini) or params_dir")
+        raise WorkflowError("predict: set params_dir (a folder of params_<model>.npz, e.g. from "
+                            "`foldkit params fetch DIR`) or a bundled model")
     options += ["--num-seeds", str(int(predict.get("num_seeds", 1))),
                 "--random-seed", str(int(predict.get("random_seed", 0)))]
     relax = str(predict.get("models_to_relax", "best"))
@@ -58,3 +60,14 @@ def msa_options(msa):
     for database in msa["databases"]:
         options += ["--db", str(database)]
     return " ".join(shlex.quote(o) for o in options) + (" " + msa["extra"] if msa.get("extra") else "")
+
+
+def af2_options(msa):
+    """`foldkit msa`/`foldkit predict` options of AlphaFold2's input pipeline (mode af2)."""
+    try:
+        return " ".join(shlex.quote(o) for o in options_from_config(msa.get("af2")))
+    except InputError as error:
+        raise WorkflowError(str(error))
+
+
+AF2_OPTIONS = af2_options(MSA) if MSA["mode"] == "af2" else ""

@@ -17,7 +17,32 @@ rule write_record:
         Path(output[0]).write_text(params.text)
 
 
-if MSA["mode"] == "a3m_dir":
+if MSA["mode"] == "af2":
+
+    rule msa:
+        """`foldkit msa --af2-data-dir ...`: AlphaFold2's searches and template search into
+        af2/<name>/<name>/msas/ (uniref90_hits.sto, ..., pdb_hits.hhr); msa.a3m is written last."""
+        input:
+            fasta=f"{RESULTS}/inputs/{{name}}.fasta",
+        output:
+            f"{RESULTS}/af2/{{name}}/{{name}}/msa.a3m",
+        log:
+            f"{RESULTS}/logs/msa/{{name}}.log",
+        params:
+            foldkit=FOLDKIT,
+            outdir=f"{RESULTS}/af2/{{name}}",
+            options=AF2_OPTIONS,
+        threads: int(MSA.get("threads", 4))
+        resources:
+            mem_mb=int(MSA.get("mem_mb", 8000)),
+            runtime=int(MSA.get("runtime", 120)),
+        conda:
+            "../../../environment.yml"
+        shell:
+            "{params.foldkit} msa {input.fasta} -o {params.outdir} {params.options} --cpu {threads}"
+            " > {log} 2>&1"
+
+elif MSA["mode"] == "a3m_dir":
 
     rule msa:
         """A precomputed alignment <a3m_dir>/<name>.a3m."""

@@ -3,10 +3,23 @@
 # when Snakemake reruns a job it deletes finished.json, so foldkit redoes that record.
 
 
+# mode af2: the record's msas/ folder is copied from the msa job, and foldkit predict reads it with
+# --use-precomputed-msas (templates are featurized here, from the data directory's mmCIF files).
+if MSA["mode"] == "af2":
+    PREDICT_MSA = f"{RESULTS}/af2/{{name}}/{{name}}/msa.a3m"
+    PREDICT_SHELL = ("rm -rf {params.outdir}/{wildcards.name}/msas && mkdir -p {params.outdir}/{wildcards.name} && "
+                     "cp -r {params.af2_dir}/{wildcards.name}/msas {params.outdir}/{wildcards.name}/msas && "
+                     "{params.foldkit} predict {input.fasta} -o {params.outdir} {params.af2} --use-precomputed-msas "
+                     "{params.options} > {log} 2>&1")
+else:
+    PREDICT_MSA = f"{RESULTS}/msas/{{name}}.a3m"
+    PREDICT_SHELL = "{params.foldkit} predict {input.fasta} -o {params.outdir} --msa {input.msa} {params.options} > {log} 2>&1"
+
+
 rule predict:
     input:
         fasta=f"{RESULTS}/inputs/{{name}}.fasta",
-        msa=f"{RESULTS}/msas/{{name}}.a3m",
+        msa=PREDICT_MSA,
     output:
         summary=f"{RESULTS}/records/{{name}}/summary.csv",
         ranked=f"{RESULTS}/records/{{name}}/{{name}}/ranked_0.pdb",
@@ -17,6 +30,8 @@ rule predict:
         foldkit=FOLDKIT,
         outdir=f"{RESULTS}/records/{{name}}",
         options=model_options(PREDICT),
+        af2=AF2_OPTIONS,
+        af2_dir=f"{RESULTS}/af2/{{name}}",
     threads: int(PREDICT.get("threads", 4))
     resources:
         gpu=int(PREDICT.get("gpus", 1)),
@@ -25,5 +40,4 @@ rule predict:
     conda:
         "../../../environment.yml"
     shell:
-        "{params.foldkit} predict {input.fasta} -o {params.outdir} --msa {input.msa} {params.options}"
-        " > {log} 2>&1"
+        PREDICT_SHELL

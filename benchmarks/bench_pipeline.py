@@ -1,0 +1,250 @@
+"""AlphaFold2 input pipeline benchmark: foldkit vs AlphaFold2's own tool invocations, same binaries and flags.
+
+For each monomer case of ``shared/reference/af2/pipeline`` (miniature AlphaFold2 data directory):
+
+* AlphaFold2 side: the programs AlphaFold2 v2.3 runs, with the exact commands of the case's
+  ``tool_settings`` (jackhmmer ``--cpu 8``, HHblits ``-cpu 4``, HHsearch at its default), one after
+  the other in AlphaFold2's order (UniRef90, MGnify, HHsearch on PDB70, BFD + UniRef30 or small BFD,
+  Kalign realignments), plus AlphaFold2's Stockholm truncation and HHsearch query conversion. This is a
+  lower bound of AlphaFold2's input pipeline: its Python parsing and template featurization are not
+  included (AlphaFold2's code is not available here).
+* foldkit side: each search alone (pyhmmer jackhmmer in-process, the HH-suite binaries through
+  foldkit's wrapper, template featurization), then the whole input pipeline
+  (``Af2InputPipeline.run``: concurrent searches on ``--cpu`` cores, templates, raw features) into a
+  fresh folder, whose features are compared with AlphaFold2's ``raw_features.npz``.
+
+Median of ``--repeats`` runs after one warm-up (file cache). Prints a table with ratios (AlphaFold2 /
+foldkit) and the machine's load average.
+
+    python benchmarks/bench_pipeline.py [--cpu 2] [--repeats 3] [--cases mono_full_templates ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from foldkit.io.fasta import read_fasta  # noqa: E402
+from foldkit.msa import hhsuite  # noqa: E402
+from foldkit.msa.af2_pipeline import Af2InputPipeline, Af2Settings  # noqa: E402
+from foldkit.msa.databases import resolve_databases  # noqa: E402
+from foldkit.msa.jackhmmer import QueryRecord, jackhmmer_stockholm, truncate_stockholm  # noqa: E402
+from foldkit.templates.query_msa import hhsearch_query_a3m  # noqa: E402
+
+SHARED = Path(os.environ.get("FOLDKIT_SHARED", REPO.parent / "shared"))
+PIPELINE = SHARED / "reference" / "af2" / "pipeline"
+CASES = ("mono_full_templates", "mono_reduced_datefilter", "mono_no_templates")
+
+
+def fill(template: str, values: dict[str, str]) -> list[str]:
+    """A case.json command with its <placeholders> replaced."""
+    return [values.get(word, word) for word in template.split()]
+
+
+class Af2Tools:
+    """AlphaFold2's tool invocations for one case, timed step by step."""
+
+    def __init__(self, case: str, work: Path, kalign_pairs: list[tuple[str, str]]):
+        data = json.loads((PIPELINE / case / "case.json").read_text())
+        self.case, self.data, self.work, self.kalign_pairs = case, data, work, kalign_pairs
+        self.settings = data["tool_settings"]
+        self.databases = resolve_databases(PIPELINE / "data", data["db_preset"])
+        self.query = PIPELINE / case / "input.fasta"
+
+    def _jackhmmer(self, database: Path, out: Path, limit: int | None) -> str:
+        command = fill(self.settings["jackhmmer (alphafold.data.tools.jackhmmer defaults)"]["command"],
+                       {"<out.sto>": str(out), "<query.fasta>": str(self.query), "<db>": str(database)})
+        subprocess.run(command, check=True, capture_output=True)
+        text = out.read_text()
+        return truncate_stockholm(text, limit) if limit else text
+
+    def run(self) -> dict[str, float]:
+        times, work, dbs = {}, self.work, self.databases
+        start = time.perf_counter()
+        uniref90 = self._jackhmmer(dbs.uniref90, work / "uniref90.sto", 10000)
+        times["uniref90"] = time.perf_counter() - start
+        t0 = time.perf_counter()
+        self._jackhmmer(dbs.mgnify, work / "mgnify.sto", 501)
+        times["mgnify"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        (work / "query.a3m").write_text(hhsearch_query_a3m(uniref90))
+        command = fill(self.settings["hhsearch (monomer templates)"]["command"],
+                       {"<query.a3m>": str(work / "query.a3m"), "<out.hhr>": str(work / "out.hhr"),
+                        "<pdb70>": str(dbs.pdb70)})
+        subprocess.run(command, check=True, capture_output=True)
+        times["pdb70"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        if dbs.db_preset == "full_dbs":
+            command = fill(self.settings["hhblits (full_dbs)"]["command"],
+                           {"<query.fasta>": str(self.query), "<out.a3m>": str(work / "bfd.a3m"),
+                            "<bfd>": str(dbs.bfd), "<uniref30>": str(dbs.uniref30)})
+            subprocess.run(command, check=True, capture_output=True)
+            times["bfd_uniref"] = time.perf_counter() - t0
+        else:
+            self._jackhmmer(dbs.small_bfd, work / "small_bfd.sto", None)
+            times["small_bfd"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for index, (old, new) in enumerate(self.kalign_pairs):
+            (work / f"k{index}.fasta").write_text(f">1\n{old}\n>2\n{new}\n")
+            command = fill(self.settings["kalign"]["command"], {"<in.fasta>": str(work / f"k{index}.fasta"),
+                                                               "<out>": str(work / f"k{index}.out")})
+            subprocess.run(command, check=True, capture_output=True)
+        times["templates"] = time.perf_counter() - t0
+        times["pipeline"] = time.perf_counter() - start
+        return times
+
+
+def foldkit_settings(case: str, cpus: int) -> Af2Settings:
+    data = json.loads((PIPELINE / case / "case.json").read_text())
+    return Af2Settings(resolve_databases(PIPELINE / "data", data["db_preset"]),
+                       max_template_date=datetime.date.fromisoformat(data["max_template_date"]), cpus=cpus)
+
+
+def query_record(case: str) -> QueryRecord:
+    query = read_fasta(PIPELINE / case / "input.fasta")[0]
+    return QueryRecord(query.id, query.description, query.sequence)
+
+
+def foldkit_steps(case: str, cpus: int, work: Path) -> dict[str, float]:
+    """Each foldkit search alone (sequentially), then template featurization of the stored outputs."""
+    settings = foldkit_settings(case, cpus).check()
+    dbs, query, times = settings.databases, query_record(case), {}
+    t0 = time.perf_counter()
+    uniref90 = truncate_stockholm(jackhmmer_stockholm(query, dbs.uniref90, settings.jackhmmer, cpus).stockholm, 10000)
+    times["uniref90"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    jackhmmer_stockholm(query, dbs.mgnify, settings.jackhmmer, cpus)
+    times["mgnify"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    hhr = hhsuite.hhsearch(settings.hhsearch_binary, hhsearch_query_a3m(uniref90), dbs.pdb70, cpus=cpus).text
+    times["pdb70"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    if dbs.db_preset == "full_dbs":
+        fasta = f">{query.name} {query.description}\n{query.sequence}\n"
+        hhsuite.hhblits(settings.hhblits_binary, fasta, dbs.hhblits_databases, cpus=cpus)
+        times["bfd_uniref"] = time.perf_counter() - t0
+    else:
+        jackhmmer_stockholm(query, dbs.small_bfd, settings.jackhmmer, cpus)
+        times["small_bfd"] = time.perf_counter() - t0
+    pipeline = Af2InputPipeline(settings, log=lambda _: None)
+    t0 = time.perf_counter()
+    pipeline._templates(query, hhr, work / "pdb_hits.hhr")
+    times["templates"] = time.perf_counter() - t0
+    return times
+
+
+def foldkit_pipeline(case: str, cpus: int, work: Path) -> tuple[float, bool]:
+    """The whole input pipeline into an empty folder; (seconds, features equal to AlphaFold2's)."""
+    pipeline = Af2InputPipeline(foldkit_settings(case, cpus), log=lambda _: None)
+    t0 = time.perf_counter()
+    result = pipeline.run(query_record(case), work / "msas")
+    seconds = time.perf_counter() - t0
+    return seconds, features_equal(result.raw_features, case)
+
+
+def features_equal(raw: dict, case: str) -> bool:
+    with np.load(PIPELINE / case / "raw_features.npz") as reference:
+        for name in reference.files:
+            ours, theirs = raw[name], reference[name]
+            if ours.dtype != theirs.dtype or ours.shape != theirs.shape:
+                return False
+            if name == "template_all_atom_positions":
+                if not np.allclose(ours, theirs, atol=1e-4, rtol=0):
+                    return False
+            elif not np.array_equal(ours, theirs):
+                return False
+    return True
+
+
+def kalign_pairs_of(case: str, cpus: int) -> list[tuple[str, str]]:
+    """The (hit sequence, mmCIF sequence) pairs AlphaFold2 realigns with Kalign for this case."""
+    from foldkit.templates import realign
+
+    pairs, original = [], realign.kalign_align
+
+    def recording(sequences, *args, **kwargs):
+        pairs.append((sequences[0], sequences[1]))
+        return original(sequences, *args, **kwargs)
+
+    realign.kalign_align = recording
+    try:
+        settings = foldkit_settings(case, cpus)
+        hhr = (PIPELINE / case / "msas" / "pdb_hits.hhr").read_text()
+        Af2InputPipeline(settings, log=lambda _: None)._templates(query_record(case), hhr, Path("pdb_hits.hhr"))
+    finally:
+        realign.kalign_align = original
+    return pairs
+
+
+def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cpu", type=int, default=2, help="cores for foldkit's searches (AlphaFold2's flags "
+                                                           "stay as they are)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--cases", nargs="*", default=list(CASES))
+    args = parser.parse_args(argv)
+    missing = [b for b in ("jackhmmer", "hhblits", "hhsearch", "kalign") if shutil.which(b) is None]
+    if missing:
+        print(f"bench_pipeline: {', '.join(missing)} not on PATH (apt-get install hmmer hhsuite kalign)",
+              file=sys.stderr)
+        return 2
+    load_before = os.getloadavg()
+    print(f"# {datetime.date.today()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"foldkit --cpu {args.cpu}, median of {args.repeats} after a warm-up; "
+          f"load average {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}")
+    rows, totals = [], {"af2": 0.0, "foldkit": 0.0}
+    for case in args.cases:
+        pairs = kalign_pairs_of(case, args.cpu)
+        af2_runs, step_runs, whole_runs, identical = [], [], [], True
+        for repeat in range(args.repeats + 1):
+            with tempfile.TemporaryDirectory(prefix="bench_pipeline_") as tmp:
+                work = Path(tmp)
+                (work / "af2").mkdir()
+                (work / "steps").mkdir()
+                af2 = Af2Tools(case, work / "af2", pairs).run()
+                steps = foldkit_steps(case, args.cpu, work / "steps")
+                whole, equal = foldkit_pipeline(case, args.cpu, work / "whole")
+            identical &= equal
+            if repeat:                      # the first round warms the file cache
+                af2_runs.append(af2)
+                step_runs.append(steps)
+                whole_runs.append({"pipeline": whole})
+        af2, steps = median_of(af2_runs), median_of(step_runs) | median_of(whole_runs)
+        for step in af2:
+            rows.append((case, step, af2[step], steps[step], identical if step == "pipeline" else None))
+        totals["af2"] += af2["pipeline"]
+        totals["foldkit"] += steps["pipeline"]
+    print(f"\n| case | step | AlphaFold2 tools (s) | foldkit (s) | ratio | features = AlphaFold2's |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for case, step, theirs, ours, equal in rows:
+        label = "**whole input pipeline**" if step == "pipeline" else step
+        same = "" if equal is None else ("yes" if equal else "NO")
+        print(f"| {case} | {label} | {theirs:.2f} | {ours:.2f} | {theirs / ours:.2f}x | {same} |")
+    print(f"| all cases | **whole input pipeline** | {totals['af2']:.2f} | {totals['foldkit']:.2f} | "
+          f"{totals['af2'] / totals['foldkit']:.2f}x | |")
+    load_after = os.getloadavg()
+    print(f"\nload average after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

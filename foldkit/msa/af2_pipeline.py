@@ -1,0 +1,379 @@
+"""AlphaFold2 v2.3's monomer input pipeline: searches, MSA merge, templates, raw features.
+
+For one query and an MSA folder (AlphaFold2's ``msas/``):
+
+1. jackhmmer (pyhmmer, in-process) on UniRef90 and MGnify, HHblits on
+   BFD + UniRef30 (``full_dbs``) or jackhmmer on the small BFD
+   (``reduced_dbs``), and HHsearch on PDB70 with the UniRef90 alignment
+   (deduplicated, empty columns removed, as A3M); the independent searches run
+   concurrently on at most ``cpus`` cores, HHsearch as soon as UniRef90 is done.
+   Files already in the folder are reused (see :mod:`foldkit.msa.af2_files`).
+2. The MSAs in AlphaFold2's order: UniRef90 (first 10,000 rows), BFD (or
+   small BFD), MGnify (first 501 rows); duplicate rows dropped, first kept.
+3. Templates from the HHsearch hits and the mmCIF files
+   (:mod:`foldkit.templates`), 20 hits considered, 4 used by the model.
+4. Sequence + MSA + template raw features with AlphaFold2's names and dtypes.
+
+One progress line per search (database, hits, seconds); the per-step times
+are returned for ``timings.json`` (``features`` is AlphaFold2's key for the
+whole input pipeline).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import datetime
+import re
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from foldkit.errors import InputError
+from foldkit.features.raw import make_raw_features
+from foldkit.io.msa_files import Msa, merge_msas
+from foldkit.msa import af2_files as files
+from foldkit.msa import hhsuite
+from foldkit.msa.databases import Af2Databases, database_stamp
+from foldkit.msa.jackhmmer import QueryRecord, engine_version, jackhmmer_stockholm, truncate_stockholm
+from foldkit.msa.search import JackhmmerSettings, default_cpus
+
+Log = Callable[[str], None]
+
+
+@dataclasses.dataclass(frozen=True)
+class Af2Settings:
+    """How the AlphaFold2 input pipeline runs (AlphaFold2 flag names in comments)."""
+
+    databases: Af2Databases
+    max_template_date: datetime.date | None = None   # --max_template_date (None: today)
+    cpus: int = dataclasses.field(default_factory=default_cpus)
+    use_precomputed_msas: bool = False               # --use_precomputed_msas
+    hhblits_binary: str | None = None                # --hhblits_binary_path (None: PATH)
+    hhsearch_binary: str | None = None               # --hhsearch_binary_path
+    kalign_binary: str | None = None                 # --kalign_binary_path
+    custom_templates: Path | None = None             # ColabFold's --custom-template-path
+    uniref_max_hits: int = 10000
+    mgnify_max_hits: int = 501
+    max_template_hits: int = 20                      # MAX_TEMPLATE_HITS
+    jackhmmer: JackhmmerSettings = JackhmmerSettings()
+    hhblits: hhsuite.HHblitsSettings = hhsuite.HHblitsSettings()
+    hhsearch: hhsuite.HHsearchSettings = hhsuite.HHsearchSettings()
+    timeout_s: float | None = hhsuite.DEFAULT_TIMEOUT_S
+
+    @property
+    def template_date(self) -> datetime.date:
+        return self.max_template_date or datetime.date.today()
+
+    @property
+    def msa_mode(self) -> str:
+        return f"af2_{self.databases.db_preset}"
+
+    def resume_description(self) -> dict:
+        """What a finished prediction must share with this run to be skipped."""
+        return {"db_preset": self.databases.db_preset, "max_template_date": self.template_date.isoformat(),
+                "databases": self.databases.as_dict(),
+                "custom_templates": None if self.custom_templates is None else str(self.custom_templates)}
+
+    def check(self) -> "Af2Settings":
+        """Fail early: binaries the searches need, and the UniRef90 search the template search needs."""
+        databases = self.databases
+        pdb_templates = databases.searches_templates and self.custom_templates is None
+        if pdb_templates and databases.uniref90 is None:
+            raise InputError("templates need the UniRef90 search (AlphaFold2 searches PDB70 with the UniRef90 "
+                             "alignment): give --uniref90 or --af2-data-dir")
+        if self.use_precomputed_msas:
+            return self        # binaries are looked up only when a file is missing and must be searched
+        found = {}
+        if databases.hhblits_databases:
+            found["hhblits_binary"] = hhsuite.find_binary("hhblits", self.hhblits_binary,
+                                                          "the BFD/UniRef30 search (--db-preset full_dbs)")
+        if pdb_templates:
+            found["hhsearch_binary"] = hhsuite.find_binary("hhsearch", self.hhsearch_binary,
+                                                           "the PDB70 template search")
+        if pdb_templates or self.custom_templates is not None:
+            found["kalign_binary"] = hhsuite.find_binary("kalign", self.kalign_binary, "template realignment")
+        return dataclasses.replace(self, **found)
+
+
+@dataclasses.dataclass
+class Af2Inputs:
+    """The pipeline's result for one query."""
+
+    raw_features: dict[str, np.ndarray]
+    msa: Msa                                  # merged, deduplicated (what the msa features hold)
+    timings: dict[str, float]
+    template_log: list[str]
+    searched: list[str]                       # MSA files searched in this run (the rest were reused)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Search:
+    key: str                                  # uniref90 | mgnify | bfd_uniref | small_bfd | pdb70
+    file: str
+    tool: str
+    databases: tuple[Path, ...]
+    settings: dict
+    after: str | None = None                  # key of the search whose output this one reads
+
+
+def plan_searches(settings: Af2Settings) -> list[_Search]:
+    """The searches of the preset, longest first (HHblits), HHsearch last (it reads UniRef90's output)."""
+    databases = settings.databases
+    jackhmmer = dataclasses.asdict(settings.jackhmmer)
+    jackhmmer.pop("max_sequences")
+    searches = []
+    if databases.hhblits_databases:
+        searches.append(_Search("bfd_uniref", files.BFD_UNIREF_A3M, "hhblits", databases.hhblits_databases,
+                                dataclasses.asdict(settings.hhblits) | {"n_cpu": None}))
+    if databases.db_preset == "reduced_dbs" and databases.small_bfd is not None:
+        searches.append(_Search("small_bfd", files.SMALL_BFD_STO, "jackhmmer", (databases.small_bfd,),
+                                jackhmmer | {"max_sto_sequences": None}))
+    if databases.uniref90 is not None:
+        searches.append(_Search("uniref90", files.UNIREF90_STO, "jackhmmer", (databases.uniref90,),
+                                jackhmmer | {"max_sto_sequences": settings.uniref_max_hits}))
+    if databases.mgnify is not None:
+        searches.append(_Search("mgnify", files.MGNIFY_STO, "jackhmmer", (databases.mgnify,),
+                                jackhmmer | {"max_sto_sequences": settings.mgnify_max_hits}))
+    if settings.custom_templates is not None:
+        searches.append(_Search("custom_templates", files.CUSTOM_TEMPLATES_STO, "hmmsearch",
+                                (settings.custom_templates,), {},
+                                after="uniref90" if databases.uniref90 is not None else None))
+    elif databases.searches_templates:
+        searches.append(_Search("pdb70", files.PDB_HHR, "hhsearch", (databases.pdb70,),
+                                dataclasses.asdict(settings.hhsearch) | {"n_cpu": None}, after="uniref90"))
+    return searches
+
+
+class Af2InputPipeline:
+    """Runs the pipeline for queries of one run (settings and binaries checked once)."""
+
+    def __init__(self, settings: Af2Settings, log: Log = print):
+        self.settings = settings.check()
+        self.log = log
+        self.searches = plan_searches(self.settings)
+        self._stamps = {}
+        self._template_featurizer = None
+        self._template_lock = threading.Lock()
+        if self.settings.custom_templates is not None or self.settings.databases.searches_templates:
+            self._featurizer()      # reads obsolete.dat and checks the mmCIF folder before any search runs
+
+    # ------------------------------------------------------------------ one query
+
+    def run(self, query: QueryRecord, msa_dir: Path, prefix: str = "") -> Af2Inputs:
+        """Search (or reuse) into ``msa_dir``, then featurize."""
+        start = time.perf_counter()
+        msa_dir.mkdir(parents=True, exist_ok=True)
+        record = files.SearchRecord(msa_dir)
+        outputs: dict[str, str] = {}
+        timings: dict[str, float] = {}
+        searched: list[str] = []
+        template_result: dict = {}
+
+        def obtain(search: _Search, threads: int) -> str:
+            if search.key == "custom_templates":
+                text, template_result["value"] = self._custom_templates(search, query, msa_dir, outputs, threads,
+                                                                        timings, prefix)
+                return text
+            text = self._obtain(search, query, msa_dir, record, outputs, threads, timings, searched, prefix)
+            if search.key == "pdb70":
+                t0 = time.perf_counter()
+                template_result["value"] = self._templates(query, text, msa_dir / search.file)
+                timings["templates"] = round(time.perf_counter() - t0, 3)
+            return text
+
+        self._run_all(obtain, outputs)
+        t0 = time.perf_counter()
+        msas = self._msas(query, msa_dir, outputs)
+        templates = template_result.get("value") or _no_search_templates(query)
+        raw = make_raw_features(query.sequence, msas, description=_header(query),
+                                template_features=templates["features"])
+        timings["msa_features"] = round(time.perf_counter() - t0, 3)
+        timings["features"] = round(time.perf_counter() - start, 3)
+        merged = merge_msas(msas)
+        self.log(f"{prefix}features: {len(merged)} MSA sequences, {templates['num_templates']} templates")
+        return Af2Inputs(raw, merged, timings, templates["log"], searched)
+
+    def _run_all(self, obtain, outputs: dict[str, str]) -> None:
+        """At most ``cpus`` searches at a time, sharing the cores; a search whose input is ready (HHsearch
+        after UniRef90) goes first, since the template featurization waits for it."""
+        cpus = max(1, self.settings.cpus)
+        ready = [s for s in self.searches if s.after is None]
+        waiting = [s for s in self.searches if s.after is not None]
+        workers = max(1, min(cpus, len(self.searches)))
+        running: dict[concurrent.futures.Future, tuple[_Search, int]] = {}
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="af2-search") as pool:
+            try:
+                while ready or running:
+                    while ready and len(running) < workers:
+                        free = cpus - sum(threads for _, threads in running.values())
+                        threads = max(1, free // len(ready))
+                        search = ready.pop(0)
+                        running[pool.submit(obtain, search, threads)] = (search, threads)
+                    done, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+                    for future in done:
+                        search, _ = running.pop(future)
+                        outputs[search.key] = future.result()
+                        unlocked = [w for w in waiting if w.after == search.key]
+                        waiting = [w for w in waiting if w.after != search.key]
+                        ready = unlocked + ready
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+
+    # ------------------------------------------------------------------ one search
+
+    def _description(self, search: _Search, query: QueryRecord, outputs: dict[str, str]) -> dict:
+        """What identifies a search output: query, databases, tool, engine and settings."""
+        if search.key not in self._stamps:
+            self._stamps[search.key] = [database_stamp(p) for p in search.databases]
+        described = {"query": _header(query), "query_sha256": files.sha256_text(query.sequence),
+                     "tool": search.tool, "databases": self._stamps[search.key], "settings": search.settings}
+        if search.tool == "jackhmmer":
+            described["engine"] = engine_version()
+        if search.after is not None:
+            described["input_sha256"] = files.sha256_text(outputs[search.after])
+        return described
+
+    def _obtain(self, search: _Search, query: QueryRecord, msa_dir: Path, record: files.SearchRecord,
+                outputs: dict[str, str], threads: int, timings: dict, searched: list, prefix: str) -> str:
+        path = msa_dir / search.file
+        if self.settings.use_precomputed_msas and path.is_file():
+            text = files.read_text(path)
+            self.log(f"{prefix}{search.key}: reusing {path} ({_count_hits(search, text)} hits; "
+                     "--use-precomputed-msas)")
+            return text
+        description = self._description(search, query, outputs)
+        text = record.matching_text(search.file, description)
+        if text is not None:
+            self.log(f"{prefix}{search.key}: reusing {path} ({_count_hits(search, text)} hits, same query, "
+                     "databases and settings)")
+            return text
+        start = time.perf_counter()
+        text = self._search(search, query, outputs, threads)
+        seconds = time.perf_counter() - start
+        record.write(search.file, text, description)
+        timings[f"search_{search.key}"] = round(seconds, 3)
+        searched.append(search.file)
+        names = ", ".join(p.name for p in search.databases)
+        self.log(f"{prefix}{search.key}: {search.tool} on {names}: {_count_hits(search, text)} hits, "
+                 f"{seconds:.1f} s ({threads} thread{'s' if threads != 1 else ''})")
+        return text
+
+    def _search(self, search: _Search, query: QueryRecord, outputs: dict[str, str], threads: int) -> str:
+        settings = self.settings
+        if search.tool == "jackhmmer":
+            result = jackhmmer_stockholm(query, search.databases[0], settings.jackhmmer, cpus=threads)
+            limit = search.settings["max_sto_sequences"]
+            return truncate_stockholm(result.stockholm, limit) if limit is not None else result.stockholm
+        if search.tool == "hhblits":
+            binary = hhsuite.find_binary("hhblits", settings.hhblits_binary, "the BFD/UniRef30 search")
+            fasta = f">{_header(query)}\n{query.sequence}\n"
+            return hhsuite.hhblits(binary, fasta, search.databases, settings.hhblits, threads,
+                                   settings.timeout_s).text
+        if search.tool == "hhsearch":
+            from foldkit.templates.query_msa import hhsearch_query_a3m
+
+            binary = hhsuite.find_binary("hhsearch", settings.hhsearch_binary, "the PDB70 template search")
+            query_a3m = hhsearch_query_a3m(truncate_stockholm(outputs[search.after], settings.uniref_max_hits))
+            return hhsuite.hhsearch(binary, query_a3m, search.databases[0], settings.hhsearch, threads,
+                                    settings.timeout_s).text
+        raise ValueError(f"unknown tool {search.tool!r}")
+
+    # ------------------------------------------------------------------ features
+
+    def _msas(self, query: QueryRecord, msa_dir: Path, outputs: dict[str, str]) -> list[Msa]:
+        """UniRef90, BFD (or small BFD), MGnify: AlphaFold2's merge order and row limits."""
+        settings = self.settings
+        msas = []
+        for key, limit in (("uniref90", settings.uniref_max_hits), ("bfd_uniref", None), ("small_bfd", None),
+                           ("mgnify", settings.mgnify_max_hits)):
+            if key not in outputs:
+                continue
+            name = next(s.file for s in self.searches if s.key == key)
+            text, path = outputs[key], msa_dir / name
+            if name.endswith(".a3m"):
+                msas.append(files.a3m_msa(text, path, query.sequence))
+            else:
+                msas.append(files.stockholm_msa(text, path, query.sequence, limit))
+        return msas
+
+    def _featurizer(self):
+        """One template featurizer per run (it keeps parsed mmCIF entries across queries)."""
+        if self._template_featurizer is None:
+            from foldkit.templates.featurizer import TemplateFeaturizer, TemplateSettings
+
+            settings = self.settings
+            databases = settings.databases
+            custom = settings.custom_templates is not None
+            self._template_featurizer = TemplateFeaturizer(TemplateSettings(
+                mmcif_dir=settings.custom_templates if custom else databases.template_mmcif_dir,
+                max_template_date=settings.template_date,
+                obsolete_pdbs=None if custom else databases.obsolete_pdbs, max_hits=settings.max_template_hits,
+                kalign_binary=settings.kalign_binary or "kalign", kalign_timeout_s=settings.timeout_s or 3600.0))
+        return self._template_featurizer
+
+    def _templates(self, query: QueryRecord, hhr_text: str, hhr_path: Path) -> dict:
+        with self._template_lock:
+            result = self._featurizer().from_hhr(query.sequence, hhr_text, hhr_path)
+        return {"features": result.features, "log": list(result.log), "num_templates": result.num_templates}
+
+    def _custom_templates(self, search: _Search, query: QueryRecord, msa_dir: Path, outputs: dict[str, str],
+                          threads: int, timings: dict, prefix: str) -> tuple[str, dict]:
+        """hmmsearch of the query profile against the user's structures, then their template features.
+
+        Always recomputed (the folder is read anyway); the hits are written to
+        ``custom_template_hits.sto`` for inspection."""
+        from foldkit.templates.custom import custom_template_hits
+
+        start = time.perf_counter()
+        uniref90 = outputs.get(search.after) if search.after else None
+        if uniref90 is not None:
+            uniref90 = truncate_stockholm(uniref90, self.settings.uniref_max_hits)
+        found = custom_template_hits(query.sequence, search.databases[0], uniref90_sto_text=uniref90,
+                                     cpus=max(1, threads))
+        files.atomic_write_text(msa_dir / search.file, found.sto_text)
+        timings["search_custom_templates"] = round(time.perf_counter() - start, 3)
+        t0 = time.perf_counter()
+        with self._template_lock:
+            result = self._featurizer().from_custom(query.sequence, found)
+        timings["templates"] = round(time.perf_counter() - t0, 3)
+        for note in found.notes:
+            self.log(f"{prefix}custom templates: {note}")
+        self.log(f"{prefix}custom_templates: hmmsearch on {search.databases[0]}: {_count_hits(search, found.sto_text)} "
+                 f"hits, {result.num_templates} templates, {time.perf_counter() - start:.1f} s")
+        return found.sto_text, {"features": result.features, "log": list(result.log),
+                                "num_templates": result.num_templates}
+
+
+
+def _no_search_templates(query: QueryRecord) -> dict:
+    """No template search: AlphaFold2's empty template features (every array of shape (0,))."""
+    from foldkit.templates import no_template_features
+
+    return {"features": no_template_features(len(query.sequence)), "log": ["no template search (no --pdb70)"],
+            "num_templates": 0}
+
+
+def _header(query: QueryRecord) -> str:
+    """The FASTA header AlphaFold2 reads (its ``domain_name`` and the search tools' query name)."""
+    return f"{query.name} {query.description}".strip()
+
+
+_HHR_HIT = re.compile(r"^\s*\d+\s+\S")
+
+
+def _count_hits(search: _Search, text: str) -> int:
+    """Hits in a search output: Stockholm/A3M rows besides the query, HHR summary lines."""
+    if search.tool == "hhsearch":
+        table = text.split("\n No Hit", 1)[-1].split("\nNo 1", 1)[0]
+        return sum(1 for line in table.splitlines()[1:] if _HHR_HIT.match(line))
+    if search.tool == "hmmsearch":     # hmmsearch -A: every row is a hit (no query row)
+        return len({line.split()[1] for line in text.splitlines() if line.startswith("#=GS ")})
+    if search.file.endswith(".a3m"):
+        return max(0, text.count("\n>") + text.startswith(">") - 1)
+    names = {line.split()[1] for line in text.splitlines() if line.startswith("#=GS ")}
+    return max(0, len(names) - 1)
