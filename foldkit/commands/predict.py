@@ -58,6 +58,9 @@ def add_parser(subparsers) -> None:
     msa.add_argument("--single-sequence", action="store_true", help="no MSA, on purpose (no warning)")
     add_server_arguments(parser)
     add_af2_arguments(parser)
+    for action in parser._actions:      # the date option is shared with the AlphaFold2 pipeline
+        if action.dest == "max_template_date":
+            action.help += "; with --msa-server --templates: no cut-off when not given (as ColabFold)"
     model = parser.add_argument_group("model")
     model.add_argument("--model", choices=("mini",), default=None,
                        help="bundled foldkit model (the default once it is trained)")
@@ -159,6 +162,55 @@ def server_source_from_args(args):
     return ServerSource(url=url, use_env=not args.msa_server_uniref_only, templates=args.templates,
                         max_template_date=parse_template_date(args.max_template_date),
                         hhsearch_binary=args.hhsearch_binary, kalign_binary=args.kalign_binary)
+
+
+SERVER_WORKFLOW_KEYS = ("url", "uniref_only", "templates", "max_template_date")
+
+
+def _config_flag(section: dict, key: str) -> bool:
+    value = section.get(key, False)
+    if isinstance(value, str):
+        if value.strip().lower() not in ("true", "false", "yes", "no", "1", "0", ""):
+            from foldkit.errors import InputError
+
+            raise InputError(f"msa.server.{key}: expected true or false, not {value!r}")
+        return value.strip().lower() in ("true", "yes", "1")
+    return bool(value)
+
+
+def server_options_from_config(section) -> tuple[list[str], list[str]]:
+    """(``foldkit msa`` options, ``foldkit predict`` options) from a workflow config's ``msa.server`` mapping.
+
+    Keys: ``url`` (empty: ColabFold's public server), ``uniref_only``,
+    ``templates``, ``max_template_date`` (with templates; empty: no cut-off).
+    See pipelines/ (mode ``server``).
+    """
+    from foldkit.commands.af2_options import parse_template_date
+    from foldkit.errors import InputError
+    from foldkit.msa.server import DEFAULT_SERVER_URL
+    from foldkit.msa.server.options import looks_like_url
+
+    section = dict(section or {})
+    unknown = sorted(set(section) - set(SERVER_WORKFLOW_KEYS))
+    if unknown:
+        raise InputError(f"msa.server: unknown keys {', '.join(unknown)} (known: {', '.join(SERVER_WORKFLOW_KEYS)})")
+    url = str(section.get("url") or "").strip() or DEFAULT_SERVER_URL
+    if not looks_like_url(url):
+        raise InputError(f"msa.server.url {url!r}: expected an http:// or https:// URL")
+    shared = ["--msa-server", url.rstrip("/")]
+    if _config_flag(section, "uniref_only"):
+        shared.append("--msa-server-uniref-only")
+    templates = _config_flag(section, "templates")
+    if templates:
+        shared.append("--templates")
+    predict = list(shared)
+    date = str(section.get("max_template_date") or "").strip()
+    if date:
+        if not templates:
+            raise InputError("msa.server.max_template_date applies to templates: set msa.server.templates: true")
+        parse_template_date(date)
+        predict += ["--max-template-date", date]
+    return shared, predict
 
 
 run = run_command
