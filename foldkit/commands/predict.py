@@ -58,9 +58,12 @@ def add_parser(subparsers) -> None:
     msa.add_argument("--single-sequence", action="store_true", help="no MSA, on purpose (no warning)")
     add_server_arguments(parser)
     add_af2_arguments(parser)
-    for action in parser._actions:      # the date option is shared with the AlphaFold2 pipeline
-        if action.dest == "max_template_date":
-            action.help += "; with --msa-server --templates: no cut-off when not given (as ColabFold)"
+    extra_help = {   # options shared with foldkit msa / the AlphaFold2 pipeline: what they do here
+        "templates": "; HHsearch of the record's MSA against them gives the template features",
+        "max_template_date": "; with --msa-server --templates: no cut-off when not given (as ColabFold)"}
+    for action in parser._actions:
+        if action.dest in extra_help:
+            action.help += extra_help[action.dest]
     model = parser.add_argument_group("model")
     model.add_argument("--model", choices=("mini",), default=None,
                        help="bundled foldkit model (the default once it is trained)")

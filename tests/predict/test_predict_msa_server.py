@@ -219,6 +219,18 @@ def test_interrupted_run_resumes_its_ticket_with_templates(server, cases, params
     settings = json.loads((record / "finished.json").read_text())["settings"]
     assert settings["msa_server"] == {"url": server.url, "templates": True, "max_template_date": None}
 
+    # --overwrite with a release-date cut-off: nothing is sent; 1igy (released 1998-04-15) is no template now
+    server.reset_counts()
+    assert predict(fasta, out, params, "--msa-server", server.url, "--templates", "--max-template-date",
+                   "1997-12-31", "--overwrite") == 0
+    assert sum(server.counts.values()) == 0
+    assert "found in the cache; no sequence is sent" in capsys.readouterr().err
+    with np.load(record / "features.npz") as features:
+        dated = [str(name) for name in features["template_domain_names"]]
+    assert "1igy_B" not in dated and set(dated) < set(names)
+    settings = json.loads((record / "finished.json").read_text())["settings"]
+    assert settings["msa_server"]["max_template_date"] == "1997-12-31"
+
 
 @pytest.mark.parametrize("script, message", [
     (("submit", ["HTML"]), "submitting: the server did not answer with a job status but HTTP 200 (text/html)"),
