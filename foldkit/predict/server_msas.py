@@ -148,7 +148,7 @@ class ServerRecordInputs:
         rows = ", ".join(f"{record.query.id} {len(results[record.query.id].unpaired)}" for record, _ in pending[:4])
         more = f" (+{len(pending) - 4} more)" if len(pending) > 4 else ""
         self.log(f"msa-server: MSAs of {len(pending)} record(s) ready in {time.perf_counter() - start:.1f} s "
-                 f"(sequences: {rows}{more})")
+                 f"(MSA rows: {rows}{more})")
 
     def features(self, record: RecordInput, record_dir: Path, prefix: str = "") -> RecordFeatures:
         """Raw features of one record from its cached server results (fetched now if not yet)."""
