@@ -25,15 +25,17 @@ def predict_fasta(fasta: str | Path, outdir: str | Path, *, params_dir: str | Pa
                   models: list[str] | None = None, num_models: int | None = None,
                   settings: PredictSettings = PredictSettings(), msa: str | Path | None = None,
                   databases: tuple[str | Path, ...] = (), single_sequence: bool = False,
-                  af2=None, log=log_to_stderr) -> list[SummaryRow]:
+                  af2=None, server=None, log=log_to_stderr) -> list[SummaryRow]:
     """Predict every record of ``fasta`` into ``outdir`` (see the package docstring).
 
     Every input (FASTA, MSA files, parameter folder) is checked before the
     first file is written. ``af2``: :class:`foldkit.msa.af2_pipeline.Af2Settings`
-    to build each record's features with AlphaFold2's input pipeline.
+    to build each record's features with AlphaFold2's input pipeline;
+    ``server``: :class:`foldkit.predict.server_msas.ServerSource` to get the
+    MSAs from an MMseqs2 server (the sequences are sent to ``server.url``).
     """
     source = msa_source(Path(msa) if msa is not None else None, [Path(d) for d in databases], single_sequence,
-                        af2=af2)
+                        af2=af2, server=server.check() if server is not None else None)
     inputs = prepare_records(Path(fasta), source)
     choices = resolve_models(Path(params_dir) if params_dir is not None else None, models, num_models)
     outdir = Path(outdir)

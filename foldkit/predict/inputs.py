@@ -12,6 +12,10 @@ MSA sources (one per run):
   AlphaFold2's input pipeline with templates, searches written to
   ``<record>/msas/`` (``msa_mode`` 'af2_full_dbs' or 'af2_reduced_dbs', see
   :mod:`foldkit.predict.input_pipeline`);
+* ``--msa-server [URL]``: MSAs (and with ``--templates`` template hits) from
+  an MMseqs2 server with ColabFold's API, cached in ``<record>/msas/server/``
+  (``msa_mode`` 'mmseqs2_uniref_env' or 'mmseqs2_uniref', see
+  :mod:`foldkit.predict.server_msas`);
 * none, or ``--single-sequence``: the query alone (``msa_mode``
   'single_sequence'; without the flag a warning says so).
 """
@@ -26,7 +30,8 @@ from foldkit.errors import InputError
 from foldkit.io.fasta import Query, read_fasta, record_file_names
 from foldkit.io.msa_files import Msa, read_msa
 
-MSA_MODES = ("custom", "jackhmmer", "single_sequence", "af2_full_dbs", "af2_reduced_dbs")
+MSA_MODES = ("custom", "jackhmmer", "single_sequence", "af2_full_dbs", "af2_reduced_dbs", "mmseqs2_uniref_env",
+             "mmseqs2_uniref")
 _PATH_LIKE = re.compile(r"(^|[/\\])\.\.([/\\]|$)|^[/\\]|^[A-Za-z]:[/\\]")
 
 
@@ -39,10 +44,13 @@ class MsaSource:
     databases: tuple[Path, ...] = ()        # --db
     explicit: bool = False                  # --single-sequence given
     af2: object | None = None               # foldkit.msa.af2_pipeline.Af2Settings (--af2-data-dir ...)
+    server: object | None = None            # foldkit.predict.server_msas.ServerSource (--msa-server)
 
     @property
     def resume_description(self) -> dict:
         """Settings of the MSA source that a finished record must share with this run."""
+        if self.server is not None:
+            return self.server.resume_description()
         return {"af2_inputs": self.af2.resume_description()} if self.af2 is not None else {}
 
     @property
@@ -63,11 +71,14 @@ class RecordInput:
 
 
 def msa_source(msa: Path | None = None, databases: list[Path] | tuple[Path, ...] = (),
-               single_sequence: bool = False, af2=None) -> MsaSource:
+               single_sequence: bool = False, af2=None, server=None) -> MsaSource:
     given = [name for name, value in (("--msa", msa), ("--db", databases), ("--single-sequence", single_sequence),
-                                      ("--af2-data-dir/--uniref90/...", af2 is not None)) if value]
+                                      ("--af2-data-dir/--uniref90/...", af2 is not None),
+                                      ("--msa-server", server is not None)) if value]
     if len(given) > 1:
         raise InputError(f"give only one MSA source, not {' and '.join(given)}")
+    if server is not None:
+        return MsaSource(server.msa_mode, server=server)
     if af2 is not None:
         return MsaSource(af2.msa_mode, af2=af2)
     if msa is not None:
