@@ -116,15 +116,15 @@ class Complex:
         return {chain.chain_id: {"description": chain.description, "sequence": chain.sequence}
                 for chain in self.chains}
 
-    def summary(self, max_listed: int = 8) -> str:
-        """'chains A 137, B 77 (214 residues)'; a homomer 'chains A, B 99 (198 residues)'."""
-        groups = []
-        for chain in self.distinct_chains:
-            ids = [c.chain_id for c in self.chains if c.entity_id == chain.entity_id]
-            groups.append(f"{', '.join(ids)} {len(chain)}")
-        listed = "; ".join(groups[:max_listed]) + ("; ..." if len(groups) > max_listed else "")
+    def summary(self, max_listed: int = 12) -> str:
+        """'chains A 137, B 77 (214 residues)'; copies: 'chains A 99, B 99 (198 residues, 1 distinct sequence)'."""
+        listed = ", ".join(f"{c.chain_id} {len(c)}" for c in self.chains[:max_listed])
+        if len(self.chains) > max_listed:
+            listed += f", ... ({len(self.chains) - max_listed} more)"
         noun = "chain" if len(self.chains) == 1 else "chains"
-        return f"{noun} {listed} ({self.num_residues} residues)"
+        distinct = "" if self.num_entities == len(self.chains) else \
+            f", {self.num_entities} distinct sequence{'s' * (self.num_entities > 1)}"
+        return f"{noun} {listed} ({self.num_residues} residues{distinct})"
 
 
 def make_complex(complex_id: str, description: str, chains: Sequence[tuple[str, str]], *, path: str = "",
