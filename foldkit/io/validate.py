@@ -263,7 +263,7 @@ def validate_structure(path: str) -> str:
 def validate_msa(path: str) -> str:
     from foldkit.io.msa_files import read_msa
 
-    if sniff_fasta(read_head(path)):
+    if read_head(path).lstrip(b"\x00\r\n\t ").startswith(b"#"):
         summary = _colabfold_complex_a3m_summary(path)
         if summary is not None:
             return summary
