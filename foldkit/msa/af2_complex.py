@@ -122,6 +122,32 @@ class ComplexSearchPipeline:
         atomic_write_text(path, text)
 
 
+def validate_complex_msa_folder(msa_dir: Path, complex_: Complex) -> list[str]:
+    """Check an existing complex MSA folder before a run reuses it (``--use-precomputed-msas``): its
+    ``chain_id_map.json`` (when present) must list the complex's chains, and every search output in
+    ``<chain id>/`` must parse for that chain (InputError naming the file otherwise). Returns the files found
+    (``A/uniref90_hits.sto``, ...)."""
+    msa_dir = Path(msa_dir)
+    found = []
+    path = msa_dir / files.CHAIN_ID_MAP
+    if path.is_file():
+        try:
+            stored = json.loads(files.read_text(path))
+            sequences = {k: v["sequence"] for k, v in stored.items()}
+        except (ValueError, TypeError, KeyError, AttributeError):
+            raise InputError("not AlphaFold2's chain_id_map.json (chain id -> description, sequence)",
+                             path=str(path)) from None
+        if sequences != {c.chain_id: c.sequence for c in complex_.chains}:
+            raise InputError(f"this MSA folder belongs to another complex: its chains are {', '.join(sequences)} "
+                             f"with other sequences than complex '{complex_.id}'", path=str(path))
+        found.append(files.CHAIN_ID_MAP)
+    for chain in complex_.distinct_chains:
+        folder = msa_dir / chain.chain_id
+        if folder.is_dir():
+            found += [f"{chain.chain_id}/{name}" for name in files.validate_msa_folder(folder, chain.sequence)]
+    return found
+
+
 def complex_features_from_searches(complex_: Complex, af2_settings: Af2Settings, msa_dir: Path,
                                    cpus: int | None = None, log: Log = print) -> dict[str, np.ndarray]:
     """The padded multimer features of a complex from AlphaFold-Multimer's searches (see the module

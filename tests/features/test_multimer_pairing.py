@@ -129,3 +129,16 @@ def test_homomer_copies_are_merged_side_by_side_and_single_sequence():
     assert trimer["asym_id"].tolist() == [1, 1, 1, 2, 2, 2, 3, 3]              # A, C (entity 1), then B
     assert trimer["entity_id"].tolist() == [1] * 6 + [2, 2] and trimer["msa_mask"][1:].sum() == 0
     assert trimer["seq_length"].dtype == np.int32 and int(trimer["seq_length"]) == 8
+
+
+@pytest.mark.parametrize("description, species", [
+    ("tr|A0A146SKV9|A0A146SKV9_FUNHE/12-100 some protein", "FUNHE"),
+    ("sp|P12345_1|ABCD_YEAST_12/3-40", "YEAST"),           # isoform and trailing number suffixes
+    ("tr|ZZ0000277|ZZ0000277_9BACT", "9BACT"),
+    ("tr|X1234567|Y_HUMANX/1-9", ""),                      # 6-letter "species": not a UniProt name
+    ("UniRef90_A0A146SKV9 n=1 Tax=Fundulus", ""), ("", ""),
+])
+def test_species_of_uniprot_names(description, species):
+    from foldkit.features.raw import species_id
+
+    assert species_id(description) == species

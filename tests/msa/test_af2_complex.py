@@ -81,3 +81,18 @@ def test_heteromer_without_uniprot_pairs_only_the_queries(tmp_path):
     assert features["bert_mask"][0].all() and not features["bert_mask"][1].all()   # one paired row: the query
     assert features["template_aatype"].shape == (4, 176) and int(features["num_templates"]) == 1
     assert not (tmp_path / "msas" / "A" / "uniprot_hits.sto").exists()
+
+
+def test_validate_complex_msa_folder(tmp_path):
+    from foldkit.msa.af2_complex import validate_complex_msa_folder
+
+    msas = copy_msas("multi_hetero_2chain", tmp_path / "msas")
+    (complex_,) = read_complexes(PIPELINE / "multi_hetero_2chain" / "input.fasta", "multimer")
+    found = validate_complex_msa_folder(msas, complex_)
+    assert "chain_id_map.json" in found and "B/uniprot_hits.sto" in found and "A/pdb_hits.sto" in found
+    (msas / "B" / "uniprot_hits.sto").write_text("# STOCKHOLM 1.0\n\nchain_B MAWK\n")
+    with pytest.raises(InputError, match=r"B/uniprot_hits.sto.*does not end with '//'"):
+        validate_complex_msa_folder(msas, complex_)
+    other = complexes_from_text(">x\nMKVLAAGG:GSTWLLK\n", "x.fasta")[0]
+    with pytest.raises(InputError, match="belongs to another complex"):
+        validate_complex_msa_folder(msas, other)
