@@ -44,6 +44,8 @@ def check_precomputed(inputs: list[RecordInput], outdir: Path, settings: Af2Sett
     if not settings.use_precomputed_msas:
         return
     for record in inputs:
+        if record.complex is not None:
+            continue                 # a complex's per-chain folders are checked when its features are built
         folder = outdir / record.folder_name / MSA_DIR
         if folder.is_dir():
             validate_msa_folder(folder, record.query.sequence)
