@@ -142,3 +142,24 @@ def test_species_of_uniprot_names(description, species):
     from foldkit.features.raw import species_id
 
     assert species_id(description) == species
+
+
+def test_heteromer_with_copies_pairs_species_over_all_chains():
+    """A2B: the copies of A take the same paired rows, side by side; A's own rows fill both copies' columns."""
+    complex_ = _complex("MKVL:GSW:MKVL")
+    own_a = parse_a3m(">A\nMKVL\n>x\nMKVI\n", None, "MKVL")
+    own_b = parse_a3m(">B\nGSW\n>y\nGTW\n", None, "GSW")
+    uniprot_a = parse_a3m(">A\nMKVL\n>tr|Q11111|Q11111_HUMAN/1-4\nMRVL\n>tr|Q22222|Q22222_MOUSE/1-4\nMRVI\n",
+                          None, "MKVL")
+    uniprot_b = parse_a3m(">B\nGSW\n>tr|P11111|P11111_HUMAN/2-4\nASW\n", None, "GSW")
+    features = complex_features_from_a3m(complex_, [own_a, own_b], pairing_msas=[uniprot_a, uniprot_b])
+    real = int(features["num_alignments"])
+    msa = features["msa"][:real]
+    assert features["asym_id"].tolist() == [1] * 4 + [2] * 4 + [3] * 3       # A, C (copies), then B
+    # rows: queries; HUMAN paired in all three chains; MOUSE "paired" in the two copies of A only (a species
+    # counts per chain, copies included, as in AlphaFold-Multimer), gaps in B; then A's own row (both copies)
+    # and B's own row
+    assert real == 5 and msa[1].tolist() == [12, 1, 19, 10] * 2 + [0, 15, 17]
+    assert msa[2].tolist() == [12, 1, 19, 9] * 2 + [GAP] * 3
+    assert msa[3].tolist() == [12, 11, 19, 9] * 2 + [GAP] * 3 and msa[4].tolist() == [GAP] * 8 + [7, 16, 17]
+    assert features["bert_mask"][:real].tolist() == [[1] * 11] * 3 + [[1] * 8 + [0] * 3, [0] * 8 + [1] * 3]
