@@ -259,7 +259,8 @@ def read_complexes(paths: str | os.PathLike | Iterable[str | os.PathLike], model
     owners: dict[str, Complex] = {}
     for path in paths:
         name = display_name(path)
-        for made in complexes_from_text(read_text(path), name, model_preset, max_length):
+        stem = "stdin" if str(path) == "-" else complex_name(path)
+        for made in complexes_from_text(read_text(path), name, model_preset, max_length, name=stem):
             key = safe_record_name(made.id).casefold()
             if key in owners:
                 first = owners[key]
