@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from foldkit.commands.af2_options import add_af2_arguments, af2_settings_from_args
+from foldkit.commands.af2_options import add_af2_arguments, af2_settings_from_args, uses_af2_pipeline
 from foldkit.io.complexes import DEFAULT_MAX_LENGTH as DEFAULT_MAX_COMPLEX_LENGTH
 MODEL_PRESETS = ("monomer", "monomer_ptm", "multimer")   # as foldkit.predict.models (not imported: jax)
 from foldkit.model.global_config import (
@@ -132,7 +132,11 @@ def run_command(args) -> int:
                                relax=relax_choice(args.models_to_relax, args.amber, args.num_relax,
                                                   args.use_gpu_relax))
     models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
-    af2 = af2_settings_from_args(args)
+    if uses_af2_pipeline(args):
+        def af2(preset: str, args=args):      # monomer or multimer databases, for the records that need them
+            return af2_settings_from_args(args, preset)
+    else:
+        af2 = af2_settings_from_args(args)    # None (refuses the pipeline's options given alone)
     try:
         rows = predict_fasta(args.input, args.outdir, params_dir=args.params_dir, models=models,
                              num_models=args.num_models, settings=settings, msa=args.msa,

@@ -30,6 +30,33 @@ __all__ = ["MsaSource", "ModelChoice", "ModelSets", "PredictSettings", "Predicti
            "resolve_models"]
 
 
+class _PendingAf2:
+    """Stands for AlphaFold2's input pipeline until the records say which databases it needs."""
+
+    msa_mode = "af2_pending"
+
+
+def af2_source(source: MsaSource, needed: dict[str, str], factory=None) -> MsaSource:
+    """The AlphaFold2 source with settings for every kind of record needed (monomer: PDB70 templates;
+    multimer: pdb_seqres templates and UniProt pairing)."""
+    from foldkit.errors import InputError
+
+    settings = {}
+    for kind in ("monomer", "multimer"):
+        if kind not in needed:
+            continue
+        if factory is not None:
+            settings[kind] = factory(kind)
+            continue
+        given = source.af2 if source.af2 is not None else source.af2_multimer
+        if getattr(given.databases, "model_preset", "monomer") != kind:
+            raise InputError(f"{needed[kind]} needs AlphaFold2's {kind} databases, the input pipeline was set up "
+                             f"for {getattr(given.databases, 'model_preset', 'monomer')}")
+        settings[kind] = given
+    first = settings.get("monomer") or settings.get("multimer")
+    return MsaSource(first.msa_mode, af2=settings.get("monomer"), af2_multimer=settings.get("multimer"))
+
+
 def predict_fasta(fasta: str | Path, outdir: str | Path, *, params_dir: str | Path | None = None,
                   models: list[str] | None = None, num_models: int | None = None,
                   settings: PredictSettings = PredictSettings(), msa: str | Path | None = None,
@@ -40,27 +67,35 @@ def predict_fasta(fasta: str | Path, outdir: str | Path, *, params_dir: str | Pa
 
     Every input (FASTA, MSA files, parameter folder) is checked before the
     first file is written. ``af2``: :class:`foldkit.msa.af2_pipeline.Af2Settings`
-    to build each record's features with AlphaFold2's input pipeline.
+    to build each record's features with AlphaFold2's input pipeline (its
+    databases' ``model_preset`` says which kind of record it serves), or a
+    callable ``preset -> Af2Settings`` ('monomer' / 'multimer'), called for
+    the kinds of record the FASTA holds.
     ``model_preset`` 'multimer': the FASTA is one complex, one record per chain
     (AlphaFold2's convention); otherwise ``SEQA:SEQB`` records are complexes
     (ColabFold's). ``max_complex_length``: residues of a complex at most.
     """
-    source = msa_source(Path(msa) if msa is not None else None, [Path(d) for d in databases], single_sequence,
-                        af2=af2)
+    paths = (Path(msa) if msa is not None else None, [Path(d) for d in databases])
+    factory = af2 if callable(af2) else None
+    plain_af2 = None if factory is not None else af2
+    # with a settings factory the records are read first (the AlphaFold2 source reads no file of its own)
+    source = msa_source(*paths, single_sequence, af2=plain_af2 if factory is None else _PendingAf2())
     inputs = prepare_records(Path(fasta), source, model_preset, max_complex_length)
     needed = {}
     for record in inputs:
         needed.setdefault(record.kind, record.describe())
+    if source.af2 is not None:
+        source = af2_source(source, needed, factory)
     choices = resolve_model_sets(Path(params_dir) if params_dir is not None else None, models, num_models,
                                  needed, model_preset)
     outdir = Path(outdir)
     if outdir.exists() and not outdir.is_dir():
         from foldkit.errors import InputError
         raise InputError("output path exists and is not a folder", path=str(outdir))
-    if af2 is not None:
+    if source.af2 is not None or source.af2_multimer is not None:
         from foldkit.predict.input_pipeline import check_precomputed
 
-        check_precomputed(inputs, outdir, af2)
+        check_precomputed(inputs, outdir, source.af2, source.af2_multimer)
     if source.warning:
         log(f"warning: {source.warning}")
     session = PredictionSession(choices, settings, source, log)

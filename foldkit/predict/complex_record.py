@@ -150,6 +150,7 @@ class ComplexFeatures:
         self.source = source
         self.log = log
         self._databases = None
+        self._pipeline = None
 
     def features(self, record, record_dir: Path, timer) -> dict[str, np.ndarray]:
         """The padded multimer features of a complex record (see the module docstring)."""
@@ -157,12 +158,8 @@ class ComplexFeatures:
 
         complex_ = record.complex
         mode = self.source.mode
-        if self.source.af2 is not None:
-            from foldkit.msa.af2_complex import complex_features_from_searches
-
-            with timer.stage("features"):
-                return complex_features_from_searches(complex_, self.source.af2, record_dir / "msas",
-                                                      self.source.af2.cpus, self.log)
+        if self.source.af2_multimer is not None:
+            return self._searched(complex_, record_dir, timer)
         if mode == "custom":
             given = record.complex_msas
             with timer.stage("features"):
@@ -175,6 +172,17 @@ class ComplexFeatures:
                 return multimer_features.complex_features_from_a3m(complex_, searched, pairing_msas=pairing)
         with timer.stage("features"):
             return multimer_features.single_sequence_complex_features(complex_)
+
+    def _searched(self, complex_: Complex, record_dir: Path, timer) -> dict[str, np.ndarray]:
+        """AlphaFold-Multimer's input pipeline into ``<record>/msas/`` (one pipeline per run)."""
+        from foldkit.msa.af2_complex import ComplexSearchPipeline
+
+        if self._pipeline is None:
+            self._pipeline = ComplexSearchPipeline(self.source.af2_multimer, self.log)
+        result = self._pipeline.run(complex_, record_dir / "msas")
+        for name, seconds in result.timings.items():
+            timer.add(name, seconds)
+        return result.features
 
     def _search(self, chain: ComplexChain, record_dir: Path) -> Msa:
         from foldkit.io.msa_files import merge_msas

@@ -45,11 +45,17 @@ class MsaSource:
     databases: tuple[Path, ...] = ()        # --db
     explicit: bool = False                  # --single-sequence given
     af2: object | None = None               # foldkit.msa.af2_pipeline.Af2Settings (--af2-data-dir ...)
+    af2_multimer: object | None = None      # the same with AlphaFold-Multimer's databases (complexes)
 
     @property
     def resume_description(self) -> dict:
         """Settings of the MSA source that a finished record must share with this run."""
         return {"af2_inputs": self.af2.resume_description()} if self.af2 is not None else {}
+
+    def resume_description_for(self, kind: str) -> dict:
+        """The same for one kind of record ('monomer' or 'multimer')."""
+        settings = self.af2_multimer if kind == "multimer" else self.af2
+        return {"af2_inputs": settings.resume_description()} if settings is not None else {}
 
     @property
     def warning(self) -> str | None:
@@ -89,13 +95,16 @@ class RecordInput:
 
 
 def msa_source(msa: Path | None = None, databases: list[Path] | tuple[Path, ...] = (),
-               single_sequence: bool = False, af2=None) -> MsaSource:
+               single_sequence: bool = False, af2=None, af2_multimer=None) -> MsaSource:
+    """The run's MSA source; ``af2`` / ``af2_multimer``: Af2Settings of AlphaFold2's input pipeline with
+    monomer / multimer databases (for single chains / complexes)."""
+    with_af2 = af2 is not None or af2_multimer is not None
     given = [name for name, value in (("--msa", msa), ("--db", databases), ("--single-sequence", single_sequence),
-                                      ("--af2-data-dir/--uniref90/...", af2 is not None)) if value]
+                                      ("--af2-data-dir/--uniref90/...", with_af2)) if value]
     if len(given) > 1:
         raise InputError(f"give only one MSA source, not {' and '.join(given)}")
-    if af2 is not None:
-        return MsaSource(af2.msa_mode, af2=af2)
+    if with_af2:
+        return MsaSource((af2 or af2_multimer).msa_mode, af2=af2, af2_multimer=af2_multimer)
     if msa is not None:
         if not Path(msa).exists():
             raise InputError("MSA file or folder not found", path=str(msa))

@@ -148,7 +148,8 @@ class PredictionSession:
 
     def resume_key(self, record: RecordInput | None = None) -> dict:
         models = self.models_for(record) if record is not None else self.models or self.multimer_models
-        inputs = dict(self.source.resume_description)
+        kind = record.kind if record is not None else (MONOMER if self.models else MULTIMER)
+        inputs = self.source.resume_description_for(kind)
         if record is not None and record.complex_msas is not None:
             inputs["msa_files"] = record.complex_msas.resume_description()
         return self.settings.resume_key(models, self.source.mode, inputs)
@@ -358,7 +359,7 @@ class PredictionSession:
             records.atomic_write_bytes(record_dir / "pae.png", figure_png(
                 plot_pae(with_pae, max_pae=max_pae, title=f"{title}: predicted aligned error", **(chains or {}))))
         records.atomic_write_bytes(record_dir / "msa_coverage.png", figure_png(
-            plot_msa_coverage(msa, title=f"{title}: sequence coverage")))
+            plot_msa_coverage(msa, title=f"{title}: sequence coverage", **(chains or {}))))
 
 
 # --------------------------------------------------------------------------- many records

@@ -114,7 +114,7 @@ def plot_plddt(plddt, residue_numbers: Sequence[int] | None = None, title: str =
     axes.set_ylim(0, 100)
     axes.set_xlabel("residue" if not chain_starts(chain_lengths) else "residue (chains concatenated)")
     axes.set_ylabel(ylabel)
-    axes.set_title(title, pad=14 if chain_starts(chain_lengths) else None)
+    axes.set_title(title, pad=18 if chain_starts(chain_lengths) else None)
     _mark_chains(axes, chain_lengths, chain_ids)
     axes.grid(alpha=0.25)
     handles, labels = axes.get_legend_handles_labels()
@@ -150,7 +150,7 @@ def plot_pae(pae, max_pae: float | None = None, title: str = "Predicted aligned 
                             interpolation="nearest")
         if chain_lengths is not None and sum(chain_lengths) != n:
             raise ValueError(f"chain lengths {list(chain_lengths)} do not add up to the PAE size {n}")
-        axes.set_title(name or title, fontsize=9, pad=14 if chain_starts(chain_lengths) else None)
+        axes.set_title(name or title, fontsize=9, pad=18 if chain_starts(chain_lengths) else None)
         axes.set_xlabel("scored residue")
         axes.set_ylabel("aligned residue")
         _mark_chains(axes, chain_lengths, chain_ids, vertical=True, horizontal=True)
@@ -187,10 +187,11 @@ def msa_arrays(msa) -> tuple[np.ndarray, np.ndarray]:
     return present, identity
 
 
-def plot_msa_coverage(msa, title: str = "Sequence coverage") -> Figure:
+def plot_msa_coverage(msa, title: str = "Sequence coverage", chain_lengths: Sequence[int] | None = None,
+                      chain_ids: Sequence[str] | None = None) -> Figure:
     """ColabFold-style coverage: every sequence (sorted by identity to the query, most similar on
     top) drawn where it is aligned, coloured by its identity; the black line counts the aligned
-    sequences per position."""
+    sequences per position. chain_lengths (a complex's merged MSA): lines between the chains."""
     present, identity = msa_arrays(msa)
     order = np.argsort(-identity, kind="stable")
     image = np.where(present[order], identity[order, None], np.nan)      # [N, L]
@@ -204,7 +205,8 @@ def plot_msa_coverage(msa, title: str = "Sequence coverage") -> Figure:
     axes.set_ylim(0, max(n, 1))
     axes.set_xlabel("position")
     axes.set_ylabel("sequences")
-    axes.set_title(f"{title} ({n} sequences)")
+    axes.set_title(f"{title} ({n} sequences)", pad=18 if chain_starts(chain_lengths) else None)
+    _mark_chains(axes, chain_lengths, chain_ids)
     figure.colorbar(shown, ax=axes, label="sequence identity to query")
     return figure
 
