@@ -216,3 +216,26 @@ def test_colabfold_complex_a3m_equals_per_chain_files(tmp_path):
             np.load(tmp_path / "colabfold" / "dimer" / "features.npz") as b:
         for key in a.files:
             np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+
+
+def test_msa_command_searches_a_complex_then_predict_reuses_it(tmp_path, capsys):
+    """`foldkit msa` on a ':' record runs AlphaFold-Multimer's searches; predict reuses them unchanged."""
+    case = PIPELINE / "multi_homo_2copies"
+    sequence = (case / "input.fasta").read_text().splitlines()[1]
+    fasta = write_fasta(tmp_path / "in.fasta", {"hiv_pr": f"{sequence}:{sequence}"})
+    make_multimer_params_dir(tmp_path / "params")
+    af2 = ["--af2-data-dir", str(PIPELINE / "data"), "--db-preset", "reduced_dbs", "--max-template-date",
+           "2021-11-01"]
+    assert cli.main(["msa", str(fasta), "-o", str(tmp_path / "out"), *af2, "--cpu", "2"]) == 0
+    record = tmp_path / "out" / "hiv_pr"
+    assert sorted(p.name for p in (record / "msas").iterdir()) == ["A", "chain_id_map.json"]
+    assert read_a3m(record / "msa.a3m").query == sequence * 2
+    assert "jackhmmer on" in capsys.readouterr().err
+    assert cli.main(["predict", str(fasta), "-o", str(tmp_path / "out"), "--params-dir", str(tmp_path / "params"),
+                     *af2, "--use-precomputed-msas", "--num-seeds", "1", "--num-recycle", "0",
+                     "--models-to-relax", "none"]) == 0
+    assert "jackhmmer on" not in capsys.readouterr().err
+    reference = np.load(case / "processed_features.npz")
+    with np.load(record / "features.npz") as written:
+        for key in ("msa", "deletion_matrix", "template_all_atom_positions", "entity_id", "sym_id"):
+            np.testing.assert_array_equal(written[key], reference[key], err_msg=key)
