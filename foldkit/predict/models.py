@@ -167,16 +167,16 @@ def file_kind(name: str, path: Path) -> str:
 
 def default_model_names(available: dict[str, Path], kind: str = MONOMER, model_preset: str | None = None
                         ) -> list[str]:
-    """Default models of one kind. Monomer: model_1..5 for preset 'monomer', model_1..5_ptm for
-    'monomer_ptm', else the _ptm models when there are any (pTM ranks them, as ColabFold's default),
-    else all. Multimer: every multimer model (model_1..5_multimer_v3 first)."""
+    """Default models of one kind. Monomer: the _ptm models when there are any (pTM ranks them, as
+    ColabFold's default), else all; with preset 'monomer' the ones without _ptm (model_1..5) when there
+    are any. Multimer: every multimer model (model_1..5_multimer_v3 first)."""
     names = [n for n in sorted(available, key=_preset_rank) if file_kind(n, available[n]) == kind]
     if kind == MULTIMER:
         return names
-    if model_preset == "monomer":
-        return [n for n in names if n in config_lib.MODEL_NAMES and not n.endswith("_ptm")]
     with_ptm = [n for n in names if n.endswith("_ptm")]
-    return with_ptm if (with_ptm or model_preset == "monomer_ptm") else names
+    if model_preset == "monomer":
+        return [n for n in names if n not in with_ptm] or names
+    return with_ptm or names
 
 
 def _choice(name: str, path: Path) -> ModelChoice:
