@@ -67,6 +67,11 @@ def test_complex_without_multimer_parameters(workdir, capsys):
     assert "--models names only multimer models (tiny_mm)" in err and "record 'q' needs monomer models" in err
     err = _fails(workdir, capsys, write_fasta(workdir / "m.fasta", {"q": MONOMER_SEQUENCE}), params="multimer_only")
     assert "record 'q' needs monomer models" in err
+    err = _fails(workdir, capsys, fasta, "--models", "model_1_multimer_v3")
+    assert "no parameter file for model_1_multimer_v3" in err and "params fetch" in err
+    err = _fails(workdir, capsys, write_fasta(workdir / "af2.fasta", {"A": HETERO[0], "B": HETERO[1]}),
+                 "--model-preset", "multimer", "--models", "tiny_ptm")
+    assert "--models names only monomer models (tiny_ptm)" in err and "complex 'af2'" in err
 
 
 def test_complex_with_the_bundled_model(workdir, capsys, monkeypatch):
