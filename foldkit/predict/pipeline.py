@@ -38,6 +38,7 @@ from foldkit.predict.relax_step import RelaxChoice, relax_ranked
 
 Log = Callable[[str], None]
 DEFAULT_MULTIMER_PREDICTIONS = 5      # AlphaFold2 v2.3: predictions (seeds) per multimer model
+COMPLEX_PLOTTED = 5                   # predictions shown in a complex's pLDDT and PAE plots (best first)
 
 
 def log_to_stderr(message: str) -> None:
@@ -342,7 +343,8 @@ class PredictionSession:
 
     def _plots(self, record: RecordInput, record_dir: Path, ranked: list[out.Prediction], msa) -> None:
         """pLDDT, PAE (chain boundaries marked for a complex) and MSA coverage plots.
-        ``msa``: an Msa, or a complex's merged MSA rows [N, L]."""
+        ``msa``: an Msa, or a complex's merged MSA rows [N, L]. A complex's plots show its best
+        ``COMPLEX_PLOTTED`` predictions (the multimer default makes 25)."""
         from foldkit.viz.plots import figure_png, plot_msa_coverage, plot_pae, plot_plddt
 
         title = record.query.id
@@ -350,6 +352,9 @@ class PredictionSession:
         if record.complex is not None:
             chains = {"chain_lengths": [len(c) for c in record.complex.chains],
                       "chain_ids": [c.chain_id for c in record.complex.chains]}
+            if len(ranked) > COMPLEX_PLOTTED:
+                ranked = ranked[:COMPLEX_PLOTTED]
+                title = f"{title} (best {COMPLEX_PLOTTED})"
         records.atomic_write_bytes(record_dir / "plddt.png", figure_png(
             plot_plddt([(p.name, p.plddt) for p in ranked], title=f"{title}: predicted lDDT per residue",
                        **(chains or {}))))
