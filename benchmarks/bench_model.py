@@ -1,8 +1,15 @@
-"""Speed and memory of the full-size network (model_1_ptm, random weights).
+"""Speed and memory of the full-size network (model_1_ptm, or model_1_multimer_v3; random weights).
 
     python benchmarks/bench_model.py [--lengths 64 128 256] [--chunk-sizes none 32]
         [--msa 64] [--extra 256] [--templates 4] [--recycles 3] [--repeats 1]
         [--write-results benchmarks/RESULTS.md]
+    python benchmarks/bench_model.py --multimer 2x128 3x100 [same options]
+
+``--multimer NxL``: N chains of L residues (distinct sequences) through the
+full-size AlphaFold-Multimer v3 network (its MSA sampling inside the network:
+``--msa`` clusters and ``--extra`` extra rows from an MSA of that many rows,
+every recycle run: early stop off); the table goes to RESULTS.md's
+"Multimer model" section.
 
 Each (length, chunk size) runs in its own subprocess so that peak memory is
 per configuration. A worker builds full-size random parameters (from the
@@ -33,14 +40,15 @@ import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MODEL_NAME = "model_1_ptm"
+MULTIMER_MODEL_NAME = "model_1_multimer_v3"
 REFERENCE_NOTE = ("AlphaFold2 v2.3.2 reference on a 2-core machine, L=64, same settings: "
                   "172 s per prediction, compile 56 s, peak RSS 2.0 GiB")
 
 
 # --------------------------------------------------------------------------- worker side
 
-def random_params(seed: int = 0) -> dict:
-    """Full-size parameters of MODEL_NAME as device arrays (no host copy kept):
+def random_params(seed: int = 0, model_name: str = MODEL_NAME) -> dict:
+    """Full-size parameters of ``model_name`` as device arrays (no host copy kept):
     N(0, 0.02) weights, zero biases and offsets, unit LayerNorm scales.
 
     Drawn with numpy, one array at a time, so the process holds what a real
@@ -52,7 +60,7 @@ def random_params(seed: int = 0) -> dict:
 
     rng = np.random.default_rng(seed)
     flat = {}
-    for name_key, shape in sorted(packaged_spec(MODEL_NAME).items()):
+    for name_key, shape in sorted(packaged_spec(model_name).items()):
         name = name_key.split("//", 1)[1]
         if name == "scale":
             values = np.ones(shape, np.float32)
@@ -99,6 +107,82 @@ def synthetic_features(num_res: int, num_msa: int, num_extra: int, num_templates
         **{k: v.astype(np.int32 if "residx" in k else np.float32) for k, v in tables.items()},
     }
     return {k: np.broadcast_to(v, (batch,) + v.shape).copy() for k, v in single.items()}
+
+
+def synthetic_multimer_features(num_chains: int, chain_length: int, num_rows: int, num_templates: int,
+                                seed: int = 0) -> dict[str, np.ndarray]:
+    """Multimer features (the padded ``pad_msa`` dict the network reads) of ``num_chains`` distinct chains."""
+    rng = np.random.default_rng(seed)
+    num_res = num_chains * chain_length
+    chain = np.repeat(np.arange(1, num_chains + 1), chain_length).astype(np.float32)     # [L]
+    msa = rng.integers(0, 22, (num_rows, num_res)).astype(np.int32)
+    msa[0] = rng.integers(0, 20, num_res)
+    coords = np.cumsum(rng.normal(0, 2.2, (num_templates, num_res, 1, 3)), axis=1) + rng.normal(
+        0, 1.0, (num_templates, num_res, 37, 3))
+    return {
+        "aatype": msa[0].copy(), "residue_index": np.tile(np.arange(chain_length), num_chains).astype(np.int32),
+        "asym_id": chain, "entity_id": chain, "sym_id": np.ones(num_res, np.float32),
+        "seq_mask": np.ones(num_res, np.float32), "msa": msa,
+        "deletion_matrix": (rng.random((num_rows, num_res)) < 0.05).astype(np.float32),
+        "msa_mask": np.ones((num_rows, num_res), np.float32), "bert_mask": np.ones((num_rows, num_res), np.float32),
+        "cluster_bias_mask": np.eye(1, num_rows, dtype=np.float32)[0],
+        "template_aatype": rng.integers(0, 21, (num_templates, num_res)).astype(np.int32),
+        "template_all_atom_positions": coords.astype(np.float32),
+        "template_all_atom_mask": (rng.random((num_templates, num_res, 37)) < 0.8).astype(np.float32),
+    }
+
+
+def run_multimer_worker(args) -> dict:
+    """Compile and time the multimer network on one complex size (the ``--worker --complex NxL`` side)."""
+    import jax
+    import jax.numpy as jnp
+
+    from foldkit.model.msa_sampling import alphafold_rng_scope
+    from foldkit.model.multimer_config import multimer_preset
+    from foldkit.model.multimer_runner import MultimerRunner, _jitted_apply, pad_multimer_features
+    from foldkit.model.runner import RunnerConfig, release_freed_host_memory
+
+    chains, chain_length = (int(x) for x in args.complex.split("x"))
+    num_res = chains * chain_length
+    chunk = None if args.chunk_size in (None, "none") else int(args.chunk_size)
+    cfg = multimer_preset(MULTIMER_MODEL_NAME, {
+        "model.num_recycle": args.recycles, "model.recycle_early_stop_tolerance": 0.0,
+        "model.embeddings_and_evoformer.num_msa": args.msa,
+        "model.embeddings_and_evoformer.num_extra_msa": args.extra})
+    runner = MultimerRunner(cfg, random_params(model_name=MULTIMER_MODEL_NAME),
+                            RunnerConfig(chunk_size=chunk, bfloat16=args.bfloat16, buckets=(num_res,)))
+    features = synthetic_multimer_features(chains, chain_length, args.msa + args.extra, args.templates)
+    batch = {k: jnp.asarray(v) for k, v in pad_multimer_features(features, num_res, num_res).items()}
+    rss_ready = _rss_bytes()
+    apply = _jitted_apply(cfg.model, runner.runner.global_config(cfg.model), False, False)
+    key = jax.random.PRNGKey(0)
+    with alphafold_rng_scope():
+        start = time.perf_counter()
+        compiled = apply.lower(runner.params, key, batch, None).compile()
+        compile_seconds = time.perf_counter() - start
+        release_freed_host_memory()
+        rss_compiled = _rss_bytes()
+        times = []
+        with _RssSampler() as sampler:
+            for _ in range(args.repeats):
+                start = time.perf_counter()
+                outputs = jax.block_until_ready(compiled(runner.params, key, batch, None))
+                times.append(time.perf_counter() - start)
+    device = jax.devices()[0]
+    device_stats = (device.memory_stats() or {}) if device.platform != "cpu" else {}
+    return {
+        "length": num_res, "complex": args.complex, "chunk_size": chunk, "bfloat16": args.bfloat16,
+        "msa": args.msa, "extra": args.extra, "templates": args.templates, "recycles": args.recycles,
+        "num_recycles_run": int(outputs["num_recycles"]),
+        "compile_s": compile_seconds, "predict_s": times, "predict_s_min": min(times),
+        "rss_ready_gib": rss_ready / 2 ** 30, "rss_compiled_gib": rss_compiled / 2 ** 30,
+        "rss_run_peak_gib": sampler.peak / 2 ** 30,
+        "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 2 ** 30,
+        "finite_outputs": bool(np.all(np.isfinite(np.asarray(outputs["predicted_lddt/logits"])))),
+        "jax": jax.__version__, "backend": jax.default_backend(), "device": device.device_kind,
+        **({"device_peak_gib": device_stats["peak_bytes_in_use"] / 2 ** 30}
+           if "peak_bytes_in_use" in device_stats else {}),
+    }
 
 
 def _rss_bytes() -> int:
@@ -199,8 +283,10 @@ def machine_description() -> str:
     return f"{cpu}, {os.cpu_count()} cores{memory}, Python {platform.python_version()}"
 
 
-def run_configuration(args, length: int, chunk: str, log) -> dict:
-    command = [sys.executable, __file__, "--worker", "--length", str(length), "--chunk-size", chunk,
+def run_configuration(args, length: int | str, chunk: str, log) -> dict:
+    """One configuration in its own process; ``length``: residues, or 'NxL' for a complex (multimer)."""
+    size = ["--complex", length] if isinstance(length, str) else ["--length", str(length)]
+    command = [sys.executable, __file__, "--worker", *size, "--chunk-size", chunk,
                "--msa", str(args.msa), "--extra", str(args.extra), "--templates", str(args.templates),
                "--recycles", str(args.recycles), "--repeats", str(args.repeats)]
     if args.bfloat16:
@@ -211,6 +297,9 @@ def run_configuration(args, length: int, chunk: str, log) -> dict:
         tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
         record = {"length": length, "chunk_size": None if chunk == "none" else int(chunk), "bfloat16": args.bfloat16,
                   "error": " | ".join(tail), "wall_s": time.perf_counter() - start}
+        if isinstance(length, str):
+            chains, residues = (int(x) for x in length.split("x"))
+            record.update(length=chains * residues, complex=length)
     else:
         record = json.loads(result.stdout.strip().splitlines()[-1])
         record["wall_s"] = time.perf_counter() - start
@@ -222,15 +311,20 @@ def _chunk(r: dict) -> str:
     return "off" if r.get("chunk_size") is None else str(r["chunk_size"])
 
 
+def _size(r: dict) -> str:
+    """'64', or '2x128 (256)' for a complex of 2 chains of 128 residues."""
+    return f"{r['complex']} ({r['length']})" if r.get("complex") else str(r["length"])
+
+
 # (header, cell) per column; columns after "chunk" need a finished run
 CPU_COLUMNS = [
-    ("L", lambda r: str(r["length"])), ("chunk", _chunk),
+    ("L", _size), ("chunk", _chunk),
     ("compile (s)", lambda r: f"{r['compile_s']:.0f}"), ("s / prediction", lambda r: f"{r['predict_s_min']:.1f}"),
     ("peak RSS (GiB)", lambda r: f"{r['peak_rss_gib']:.2f}"),
     ("RSS during prediction (GiB)", lambda r: f"{r['rss_run_peak_gib']:.2f}"),
     ("RSS before compile (GiB)", lambda r: f"{r['rss_ready_gib']:.2f}")]
 ACCELERATOR_COLUMNS = [
-    ("device", lambda r: r.get("device", "")), ("L", lambda r: str(r["length"])),
+    ("device", lambda r: r.get("device", "")), ("L", _size),
     ("precision", lambda r: "bf16" if r.get("bfloat16") else "fp32"), ("chunk", _chunk),
     ("compile (s)", lambda r: f"{r['compile_s']:.1f}"), ("s / prediction", lambda r: f"{r['predict_s_min']:.3f}"),
     ("device memory peak (GiB)", lambda r: f"{r.get('device_peak_gib', float('nan')):.2f}")]
@@ -252,13 +346,17 @@ def format_table(records: list[dict]) -> str:
 
 
 def write_results(path: Path, table: str, args, records: list[dict]) -> None:
-    """Replace (or append) the '## Model' section of RESULTS.md."""
+    """Replace (or append) the '## Model' (or, for complexes, '## Multimer model') section of RESULTS.md."""
     command = "python benchmarks/bench_model.py " + " ".join(sys.argv[1:])
-    summary = _summary(records)
+    multimer = any(r.get("complex") for r in records)
+    summary = _multimer_summary(records) if multimer else _summary(records)
+    heading = "## Multimer model" if multimer else "## Model"
+    model = (f"{MULTIMER_MODEL_NAME} (NxL: N chains of L residues, distinct sequences; MSA sampling, masking "
+             "and clustering inside the network; early stop off, every recycle run)" if multimer else MODEL_NAME)
     section = "\n".join([
-        "## Model",
+        heading,
         "",
-        f"`benchmarks/bench_model.py`: full-size {MODEL_NAME} with random weights, MSA depth {args.msa}, "
+        f"`benchmarks/bench_model.py`: full-size {model} with random weights, MSA depth {args.msa}, "
         f"extra MSA {args.extra}, {args.templates} templates, {args.recycles} recycles, float32, CPU; "
         "each configuration in its own process; compile = ahead-of-time compilation of the runner's "
         "jitted function; s / prediction = fastest of the timed runs after compilation; peak RSS = "
@@ -267,7 +365,7 @@ def write_results(path: Path, table: str, args, records: list[dict]) -> None:
         "",
         table,
         "",
-        f"Reference: {REFERENCE_NOTE}.",
+        *([] if multimer else [f"Reference: {REFERENCE_NOTE}."]),
         *([summary] if summary else []),
         "",
         "Command:",
@@ -278,7 +376,7 @@ def write_results(path: Path, table: str, args, records: list[dict]) -> None:
         "",
     ])
     text = path.read_text() if path.exists() else "# foldkit benchmark results\n\n"
-    pattern = re.compile(r"^## Model\n.*?(?=^## |\Z)", re.S | re.M)
+    pattern = re.compile(rf"^{heading}\n.*?(?=^## |\Z)", re.S | re.M)
     text = pattern.sub(section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
     path.write_text(text)
 
@@ -303,9 +401,25 @@ def _summary(records: list[dict]) -> str:
     return " ".join(notes)
 
 
+def _multimer_summary(records: list[dict]) -> str:
+    notes = []
+    ok = [r for r in records if "error" not in r]
+    for size in dict.fromkeys(r["complex"] for r in ok if r.get("complex")):
+        off = next((r for r in ok if r.get("complex") == size and r["chunk_size"] is None), None)
+        for r in (r for r in ok if r.get("complex") == size and r["chunk_size"] is not None):
+            if off:
+                notes.append(f"{size}: chunk {r['chunk_size']} changes peak RSS during prediction "
+                             f"{off['rss_run_peak_gib']:.2f} -> {r['rss_run_peak_gib']:.2f} GiB and time "
+                             f"{off['predict_s_min']:.0f} -> {r['predict_s_min']:.0f} s.")
+    return " ".join(notes)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--lengths", type=int, nargs="+", default=[64, 128, 256])
+    parser.add_argument("--lengths", type=int, nargs="+", default=None,
+                        help="monomer lengths (default 64 128 256, none when --multimer is given)")
+    parser.add_argument("--multimer", nargs="+", default=[], metavar="NxL",
+                        help="complex sizes for model_1_multimer_v3, e.g. 2x128 3x100")
     parser.add_argument("--chunk-sizes", nargs="+", default=["none", "32"],
                         help="'none' (unchunked) and/or integers")
     parser.add_argument("--msa", type=int, default=64)
@@ -320,17 +434,22 @@ def main(argv=None) -> int:
                         help="do not run: build the table (and RESULTS.md section) from a --log file")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--length", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--complex", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--chunk-size", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(run_worker(args)))
+        print(json.dumps(run_multimer_worker(args) if args.complex else run_worker(args)))
         return 0
+    for size in args.multimer:
+        if not re.fullmatch(r"[1-9]\d*x[1-9]\d*", size):
+            parser.error(f"--multimer sizes are NxL (chains x residues), not {size!r}")
+    lengths = args.lengths if args.lengths is not None else ([] if args.multimer else [64, 128, 256])
     if args.from_log:
         records = [json.loads(line) for line in args.from_log.read_text().splitlines() if line.strip()]
     else:
         log = open(args.log, "a") if args.log else sys.stdout
         records = [run_configuration(args, length, chunk, log)
-                   for length in args.lengths for chunk in args.chunk_sizes]
+                   for length in [*lengths, *args.multimer] for chunk in args.chunk_sizes]
     table = format_table(records)
     print(table)
     if args.write_results:

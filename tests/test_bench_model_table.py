@@ -28,3 +28,16 @@ def test_cpu_and_accelerator_tables():
     lines = bench.format_table([gpu]).splitlines()
     assert lines[0].startswith("| device | L | precision | chunk")
     assert lines[2] == "| NVIDIA H200 | 64 | bf16 | off | 12.3 | 0.458 | 1.23 |"
+
+
+def test_multimer_sizes_in_the_table():
+    bench = _module()
+    record = {"length": 256, "complex": "2x128", "chunk_size": 8, "compile_s": 40.2, "predict_s_min": 812.34,
+              "peak_rss_gib": 2.5, "rss_run_peak_gib": 2.25, "rss_ready_gib": 0.8}
+    failed = {"length": 300, "complex": "3x100", "chunk_size": None, "error": "MemoryError"}
+    lines = bench.format_table([record, failed]).splitlines()
+    assert lines[2] == "| 2x128 (256) | 8 | 40 | 812.3 | 2.50 | 2.25 | 0.80 |"
+    assert lines[3].startswith("| 3x100 (300) | off | failed: MemoryError")
+    features = bench.synthetic_multimer_features(3, 5, num_rows=7, num_templates=2)
+    assert features["msa"].shape == (7, 15) and list(features["asym_id"]) == [1] * 5 + [2] * 5 + [3] * 5
+    assert features["template_all_atom_positions"].shape == (2, 15, 37, 3)

@@ -64,8 +64,12 @@ def parse_template_date(text: str | None) -> datetime.date | None:
         raise InputError(f"--max-template-date {text!r} is not a date in the form YYYY-MM-DD") from None
 
 
-def af2_settings_from_args(args):
-    """Af2Settings from the parsed options, or None when no AlphaFold2 database option is given."""
+def af2_settings_from_args(args, model_preset: str = "monomer"):
+    """Af2Settings from the parsed options, or None when no AlphaFold2 database option is given.
+
+    ``model_preset="multimer"`` resolves AlphaFold-Multimer's databases (hmmsearch templates on
+    ``pdb_seqres``, UniProt for pairing, no PDB70), as :mod:`foldkit.msa.af2_complex` needs them.
+    """
     from foldkit.msa.af2_pipeline import Af2Settings
     from foldkit.msa.databases import resolve_databases
     from foldkit.msa.search import default_cpus
@@ -85,7 +89,7 @@ def af2_settings_from_args(args):
     if cpus is not None and cpus < 1:
         raise InputError(f"--cpu must be at least 1, got {cpus}")
     databases = resolve_databases(args.af2_data_dir, args.db_preset,
-                                  {key: getattr(args, key) for key in DATABASE_HELP})
+                                  {key: getattr(args, key) for key in DATABASE_HELP}, model_preset=model_preset)
     return Af2Settings(databases=databases, max_template_date=date, cpus=cpus or default_cpus(),
                        use_precomputed_msas=args.use_precomputed_msas, hhblits_binary=args.hhblits_binary,
                        hhsearch_binary=args.hhsearch_binary, kalign_binary=args.kalign_binary,

@@ -17,6 +17,11 @@ def add_parser(subparsers) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="files to check (gzip accepted)")
     parser.add_argument("--format", choices=format_names(), default=None,
                         help="skip detection and check as this format")
+    parser.add_argument("--model-preset", choices=("monomer", "multimer"), default=None,
+                        help="how FASTA files hold complexes: multimer = one complex per file, one record per chain "
+                             "(AlphaFold2); otherwise chains of a record separated by ':' (ColabFold)")
+    parser.add_argument("--max-complex-length", type=int, default=None, metavar="N",
+                        help="longest complex accepted, in residues (default as foldkit predict)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     parser.set_defaults(func=run)
 
@@ -24,7 +29,7 @@ def add_parser(subparsers) -> None:
 def run(args) -> int:
     failures = 0
     for path in args.files:
-        result = check_file(path, args.format)
+        result = check_file(path, args.format, args.model_preset, args.max_complex_length)
         for message in result.warnings:
             print(f"foldkit check: warning: {message}", file=sys.stderr)
         if result.ok:

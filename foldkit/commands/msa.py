@@ -26,7 +26,8 @@ def add_parser(subparsers) -> None:
                     "(or the databases alone) run AlphaFold2's whole input pipeline instead and write "
                     "OUTPUT/<record>/msas/ (uniref90_hits.sto, mgnify_hits.sto, bfd_uniref_hits.a3m or "
                     "small_bfd_hits.sto, pdb_hits.hhr), which `foldkit predict -o OUTPUT --use-precomputed-msas` "
-                    "reads. With --msa-server, the MSAs come from an MMseqs2 server (ColabFold's API) instead: "
+                    "reads; a complex record (chains separated by ':') gets AlphaFold-Multimer's searches per "
+                    "distinct chain in OUTPUT/<record>/msas/<chain>/ (UniProt for pairing, hmmsearch templates). With --msa-server, the MSAs come from an MMseqs2 server (ColabFold's API) instead: "
                     "the sequences are sent to that server.")
     parser.add_argument("query", type=Path, nargs="?", help="query FASTA (one or more records)")
     parser.add_argument("--db", type=Path, action="append", default=[],
@@ -46,13 +47,14 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def _read_queries(path: Path):
+def _read_queries(path: Path, complexes: bool = False):
+    """The FASTA's records; ``complexes``: ':' (chain separator) allowed in sequences."""
     try:
         from foldkit.io.fasta import read_fasta
     except ImportError:
         raise FoldkitError("the FASTA reader (foldkit.io.fasta) is not installed") from None
 
-    queries = read_fasta(path)
+    queries = read_fasta(path, chain_separator=complexes)
     if not queries:
         raise InputError("no query sequence", path=str(path))
     return queries
@@ -140,22 +142,61 @@ def run_af2(queries, args, af2) -> int:
         raise InputError("with the AlphaFold2 input pipeline the output is a folder, and this is a file",
                          path=str(args.output))
     names = record_file_names(queries, str(args.query))
+    complexes = _complexes(queries, args)
     if af2.use_precomputed_msas:
         for query in queries:
             folder = args.output / names[query.id] / "msas"
-            if folder.is_dir():
+            if folder.is_dir() and query.id not in complexes:
                 validate_msa_folder(folder, query.sequence)
-    pipeline = Af2InputPipeline(af2, log=lambda message: print(message, file=sys.stderr, flush=True))
+    log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
+    pipeline = Af2InputPipeline(af2, log=log) if len(complexes) < len(queries) else None
     start = time.perf_counter()
     for number, query in enumerate(queries, 1):
         folder = args.output / names[query.id]
         prefix = f"[{number}/{len(queries)}] {query.id}: "
+        if query.id in complexes:
+            _search_complex(complexes[query.id], folder, args, log)
+            continue
         result = pipeline.run(QueryRecord(query.id, query.description, query.sequence), folder / "msas", prefix)
         write_a3m(result.msa, folder / "msa.a3m")
         print(f"{prefix}{len(result.msa) - 1} MSA rows, {result.raw_features['template_domain_names'].shape[0]} "
               f"templates -> {folder / 'msas'}", file=sys.stderr)
     print(f"msa: {len(queries)} queries in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     return 0
+
+
+def _complexes(queries, args) -> dict:
+    """Record id -> Complex for the records with several chains (checked before any search)."""
+    from foldkit.io.complexes import complexes_from_text
+
+    found = {}
+    for query in queries:
+        if ":" in query.sequence:
+            text = f">{query.id} {query.description}\n{query.sequence}\n"
+            (found[query.id],) = complexes_from_text(text, str(args.query))
+    if found:
+        settings = af2_settings_from_args(args, "multimer")      # AlphaFold-Multimer's databases must exist
+        if settings.use_precomputed_msas:
+            from foldkit.io.fasta import safe_record_name
+            from foldkit.msa.af2_complex import validate_complex_msa_folder
+
+            for complex_ in found.values():
+                folder = args.output / safe_record_name(complex_.id) / "msas"
+                if folder.is_dir():
+                    validate_complex_msa_folder(folder, complex_)
+    return found
+
+
+def _search_complex(complex_, folder: Path, args, log) -> None:
+    """AlphaFold-Multimer's searches of a complex into folder/msas/ and its merged MSA folder/msa.a3m (last)."""
+    from foldkit.io.atomic import atomic_write_text
+    from foldkit.msa.af2_complex import ComplexSearchPipeline
+    from foldkit.predict.multimer_outputs import merged_msa_a3m
+
+    result = ComplexSearchPipeline(af2_settings_from_args(args, "multimer"), log).run(complex_, folder / "msas")
+    atomic_write_text(folder / "msa.a3m", merged_msa_a3m(complex_, result.features))
+    print(f"{complex_.id}: {complex_.summary()}, {int(result.features['num_alignments'])} MSA rows -> "
+          f"{folder / 'msas'}", file=sys.stderr)
 
 
 def run(args) -> int:
@@ -166,8 +207,13 @@ def run(args) -> int:
         raise InputError("a query FASTA file is required")
     if args.templates and url is None:
         raise InputError("--templates needs --msa-server (template hits come from the server)")
-    queries = _read_queries(args.query)
-    af2 = af2_settings_from_args(args)
+    from foldkit.commands.af2_options import uses_af2_pipeline
+
+    pipeline = uses_af2_pipeline(args)
+    queries = _read_queries(args.query, complexes=pipeline)
+    complexes = any(":" in q.sequence for q in queries)
+    af2 = af2_settings_from_args(args, "multimer" if complexes and all(":" in q.sequence for q in queries)
+                                 else "monomer")
     if af2 is not None and url is not None:
         raise InputError("give --msa-server or AlphaFold2's databases (--af2-data-dir, --uniref90, ...), not both")
     if af2 is not None:

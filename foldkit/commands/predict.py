@@ -7,8 +7,11 @@ import os
 import sys
 from pathlib import Path
 
-from foldkit.commands.af2_options import add_af2_arguments, af2_settings_from_args
+from foldkit.commands.af2_options import add_af2_arguments, af2_settings_from_args, uses_af2_pipeline
+from foldkit.io.complexes import DEFAULT_MAX_LENGTH as DEFAULT_MAX_COMPLEX_LENGTH
 from foldkit.msa.server.options import add_server_arguments
+
+MODEL_PRESETS = ("monomer", "monomer_ptm", "multimer")   # as foldkit.predict.models (not imported: jax)
 from foldkit.model.global_config import (
     MATMUL_PRECISION_CHOICES,
     matmul_precision_setting,
@@ -46,9 +49,14 @@ def add_parser(subparsers) -> None:
                     "JSON, ranking_debug.json, plots, timings.json, features.npz, msa.a3m (and msas/ with "
                     "--af2-data-dir or --msa-server), relaxed models; plus "
                     "OUTDIR/summary.csv. Re-running the same command resumes: finished records are skipped. "
-                    "With --msa-server the sequences are sent to that MMseqs2 server for their MSAs.",
+                    "With --msa-server the sequences are sent to that MMseqs2 server for their MSAs. "
+                    "Complexes: a record 'SEQA:SEQB:...' (ColabFold's convention) is a complex with chains A, B, "
+                    "... predicted by the AlphaFold-Multimer models (params_model_1..5_multimer_v3.npz); with "
+                    "--model-preset multimer the FASTA file is one complex, one record per chain (AlphaFold2's "
+                    "convention). Single chains run the monomer models.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("input", type=Path, nargs="?", help="FASTA file (one or more records; '-' for stdin)")
+    parser.add_argument("input", type=Path, nargs="?", help="FASTA file (one or more records, 'SEQA:SEQB' for a "
+                                                             "complex; '-' for stdin)")
     parser.add_argument("-o", "--outdir", type=Path, required=True, help="output folder")
     msa = parser.add_argument_group("MSA source (one of; default: single sequence, with a warning)")
     msa.add_argument("--msa", type=Path, default=None,
@@ -72,17 +80,30 @@ def add_parser(subparsers) -> None:
                        help=f"folder with params_<model>.npz (official AlphaFold2 files, or custom ones with a "
                             f"params_<model>.json config next to them); default ${PARAMS_DIR_ENV}")
     model.add_argument("--models", default=None,
-                       help="comma-separated models to run, e.g. model_1_ptm,model_2_ptm "
-                            "(default: every _ptm model found, else every model)")
-    model.add_argument("--num-models", type=_positive_int, default=None, help="run only the first N models")
+                       help="comma-separated models to run, e.g. model_1_ptm,model_2_ptm or "
+                            "model_1_multimer_v3,model_2_multimer_v3; single chains run the monomer models named, "
+                            "complexes the multimer ones (default: every _ptm model found, else every monomer "
+                            "model; every multimer model for complexes)")
+    model.add_argument("--num-models", type=_positive_int, default=None,
+                       help="run only the first N models (of each kind)")
+    model.add_argument("--model-preset", choices=MODEL_PRESETS, default=None,
+                       help="AlphaFold2's presets: 'multimer' reads the FASTA file as one complex, one record per "
+                            "chain, and runs the multimer models; 'monomer' / 'monomer_ptm' run model_1..5 / "
+                            "model_1..5_ptm and refuse complexes (default: decided per record, see above)")
+    model.add_argument("--max-complex-length", type=_positive_int, default=DEFAULT_MAX_COMPLEX_LENGTH,
+                       help="refuse a complex with more residues than this (all chains together)")
     run = parser.add_argument_group("run")
     run.add_argument("--num-recycle", type=_non_negative_int, default=None,
-                     help="maximum recycles (default: the model config's, 3 for AlphaFold2)")
-    run.add_argument("--recycle-early-stop-tolerance", type=_non_negative_float, default=0.0,
+                     help="maximum recycles (default: the model config's, 3 for AlphaFold2, 20 for "
+                          "AlphaFold-Multimer)")
+    run.add_argument("--recycle-early-stop-tolerance", type=_non_negative_float, default=None,
                      help="stop recycling when the RMS change of Cα-Cα distances between cycles is below "
-                          "this (Å); 0 = always run every recycle")
+                          "this (Å); 0 = always run every recycle (default: 0, or 0.5 for the multimer models "
+                          "as AlphaFold-Multimer)")
     run.add_argument("--random-seed", type=int, default=0, help="first seed (MSA sampling and masking)")
-    run.add_argument("--num-seeds", type=_positive_int, default=1, help="seeds per model: random-seed, +1, ...")
+    run.add_argument("--num-seeds", type=_positive_int, default=None,
+                     help="seeds (predictions) per model: random-seed, +1, ... (default: 1 per monomer model, 5 "
+                          "per multimer model as AlphaFold2 v2.3)")
     run.add_argument("--chunk-size", type=_positive_int, default=None,
                      help="chunk attention/transition rows to bound memory (default: no chunking)")
     run.add_argument("--bf16", action="store_true", help="run the Evoformer in bfloat16")
@@ -122,14 +143,21 @@ def run_command(args) -> int:
                                                   args.use_gpu_relax))
     models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
     server = server_source_from_args(args)
-    af2 = af2_settings_from_args(args) if server is None else None
     if args.input is None:
         raise InputError("a FASTA file is required")
+    if server is not None:
+        af2 = None
+    elif uses_af2_pipeline(args):
+        def af2(preset: str, args=args):      # monomer or multimer databases, for the records that need them
+            return af2_settings_from_args(args, preset)
+    else:
+        af2 = af2_settings_from_args(args)    # None (refuses the pipeline's options given alone)
     try:
         rows = predict_fasta(args.input, args.outdir, params_dir=args.params_dir, models=models,
                              num_models=args.num_models, settings=settings, msa=args.msa,
                              databases=tuple(args.db), single_sequence=args.single_sequence, af2=af2,
-                             server=server)
+                             server=server, model_preset=args.model_preset,
+                             max_complex_length=args.max_complex_length)
     except KeyboardInterrupt:
         print("foldkit predict: interrupted; finished records are kept (no partial files), re-run the same "
               "command to resume", file=sys.stderr)

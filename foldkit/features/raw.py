@@ -17,9 +17,11 @@ import numpy as np
 from foldkit import constants as rc
 from foldkit.io.msa_files import Msa, merge_msas
 
-# UniProt headers such as "tr|A0A146SKV9|A0A146SKV9_FUNHE/12-100 ...": species = FUNHE.
+# UniProt headers such as "tr|A0A146SKV9|A0A146SKV9_FUNHE/12-100 ...": species = FUNHE. The whole first word
+# (before any "/start-end") must match: an isoform suffix "_1" may follow the accession, "_<digits>" the species.
 _UNIPROT_ID = re.compile(
-    r"^(?:tr|sp)\|(?P<accession>[A-Za-z0-9]{6,10})(?:_\d+)?\|(?:[A-Za-z0-9]+)_(?P<species>[A-Za-z0-9]{1,5})")
+    r"^(?:tr|sp)\|(?P<accession>[A-Za-z0-9]{6,10})(?:_\d)?\|(?:[A-Za-z0-9]+)_(?P<species>[A-Za-z0-9]{1,5})"
+    r"(?:_\d+)?$")
 
 
 def hhblits_ids() -> dict[str, int]:
@@ -32,7 +34,7 @@ def species_id(description: str) -> str:
     words = description.strip().split()
     if not words:
         return ""
-    found = _UNIPROT_ID.search(words[0])
+    found = _UNIPROT_ID.search(words[0].partition("/")[0])
     return found.group("species") if found else ""
 
 

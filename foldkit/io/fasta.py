@@ -35,6 +35,7 @@ from foldkit.io.textfile import display_name, read_text
 STANDARD_LETTERS = frozenset("ACDEFGHIKLMNPQRSTVWY")
 SUBSTITUTIONS = {"U": "C", "O": "K", "B": "X", "Z": "X", "J": "X"}
 _NOT_SEQUENCE = re.compile(r"[^A-Za-z \t*]")
+_NOT_SEQUENCE_OR_SEPARATOR = re.compile(r"[^A-Za-z \t*:]")   # ':' separates the chains of a complex
 _NOT_ID = re.compile(r"[^\x21-\x7e]")
 _SUBSTITUTED = re.compile("[" + "".join(SUBSTITUTIONS) + "]")
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._+=@,-]")
@@ -63,6 +64,8 @@ def _describe(char: str) -> str:
         return f"non-ASCII character {char!r} (U+{ord(char):04X})"
     if char == ">":
         return "'>' inside a line (a header must start its line)"
+    if char == ":":
+        return "chain separator ':' (a complex: predict it with the multimer model, which reads ':'-separated chains)"
     return f"symbol {char!r}"
 
 
@@ -75,8 +78,16 @@ class _Record:
     ended_at: int | None = None   # line of a terminal '*'
 
 
-def parse_fasta(text: str, path: str = "<string>") -> list[Query]:
-    """Queries of a FASTA text; ``path`` is used in error messages."""
+def parse_fasta(text: str, path: str = "<string>", *, chain_separator: bool = False,
+                unique_ids: bool = True) -> list[Query]:
+    """Queries of a FASTA text; ``path`` is used in error messages.
+
+    ``chain_separator``: ':' is kept in sequences (ColabFold's complex convention,
+    split by :mod:`foldkit.io.complexes`); otherwise it is an error.
+    ``unique_ids=False`` accepts repeated ids (the chains of one complex file,
+    where a homomer's copies may share a header).
+    """
+    not_sequence = _NOT_SEQUENCE_OR_SEPARATOR if chain_separator else _NOT_SEQUENCE
     if not text.strip():
         raise InputError("file is empty", path=path)
     records: list[_Record] = []
@@ -98,10 +109,10 @@ def parse_fasta(text: str, path: str = "<string>") -> list[Query]:
             if bad:
                 raise InputError(f"record id contains {_describe(bad.group())}", path=path, record=record_id,
                                  line=number, column=2 + bad.start())
-            if record_id in seen:
+            if unique_ids and record_id in seen:
                 raise InputError(f"duplicate record id (first seen on line {seen[record_id]})", path=path,
                                  record=record_id, line=number)
-            seen[record_id] = number
+            seen.setdefault(record_id, number)
             current = _Record(record_id, description, number, [])
             records.append(current)
             continue
@@ -109,7 +120,7 @@ def parse_fasta(text: str, path: str = "<string>") -> list[Query]:
             raise InputError(f"sequence data before the first '>' header (found {line.strip()[:20]!r}); "
                              "a FASTA record starts with '>id'", path=path, line=number,
                              column=len(line) - len(line.lstrip()) + 1)
-        bad = _NOT_SEQUENCE.search(line)
+        bad = not_sequence.search(line)
         if bad:
             raise InputError(f"invalid {_describe(bad.group())} in the sequence", path=path, record=current.id,
                              line=number, column=bad.start() + 1)
@@ -146,9 +157,9 @@ def _finish(record: _Record, path: str) -> Query:
     return Query(record.id, record.description, sequence, record.line)
 
 
-def read_fasta(path: str | os.PathLike) -> list[Query]:
-    """Queries of a FASTA file, a gzipped FASTA file, or stdin for '-'."""
-    return parse_fasta(read_text(path), display_name(path))
+def read_fasta(path: str | os.PathLike, *, chain_separator: bool = False) -> list[Query]:
+    """Queries of a FASTA file, a gzipped FASTA file, or stdin for '-' (``chain_separator``: see parse_fasta)."""
+    return parse_fasta(read_text(path), display_name(path), chain_separator=chain_separator)
 
 
 def safe_record_name(record_id: str) -> str:

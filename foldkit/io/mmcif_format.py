@@ -8,12 +8,13 @@ chain ids and residue numbers match the PDB-format file of the same entry.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import numpy as np
 from gemmi import cif
 
 from foldkit import constants as rc
-from foldkit.errors import InputError
+from foldkit.errors import FoldkitError, InputError
 from foldkit.io.atom_table import AtomTable
 from foldkit.protein import Protein
 
@@ -131,37 +132,68 @@ def to_mmcif_string(protein: Protein, name: str = "foldkit") -> str:
 
     mmCIF has no blank chain ids: a blank chain is written as 'A'.
     """
-    block = "".join(c if c.isalnum() or c in "_-." else "_" for c in name) or "foldkit"
-    chain = protein.chain_id.strip() or MMCIF_BLANK_CHAIN
-    resnames = [rc.resname_of(int(a)) for a in protein.aatype]
-    icodes = protein.insertion_codes or ("",) * len(protein)
-    lines = [f"data_{block}", "#", f"_entry.id {block}", "#",
-             "loop_", "_entity.id", "_entity.type", "1 polymer", "#",
-             "_entity_poly.entity_id 1", "_entity_poly.type 'polypeptide(L)'", "#",
-             "loop_", "_entity_poly_seq.entity_id", "_entity_poly_seq.num", "_entity_poly_seq.mon_id",
-             "_entity_poly_seq.hetero"]
-    lines += [f"1 {i + 1} {r} n" for i, r in enumerate(resnames)]
-    lines += ["#", "loop_", "_struct_asym.id", "_struct_asym.entity_id", f"{chain} 1", "#",
-              "loop_", "_chem_comp.id", "_chem_comp.type"]
-    lines += [f"{r} 'L-peptide linking'" for r in sorted(set(resnames))]
+    return chains_to_mmcif_string([protein], name)
+
+
+def mmcif_block_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "_-." else "_" for c in name) or "foldkit"
+
+
+def chain_entity_ids(chains: Sequence[Protein]) -> list[int]:
+    """Entity id (1, 2, ...) per chain: chains with the same residue sequence share one, numbered in order."""
+    entities: dict[tuple[int, ...], int] = {}
+    return [entities.setdefault(tuple(int(a) for a in chain.aatype), len(entities) + 1) for chain in chains]
+
+
+def chains_to_mmcif_string(chains: Sequence[Protein], name: str = "foldkit") -> str:
+    """mmCIF text of one or more chains (a complex): one entity per distinct sequence, one
+    ``_struct_asym`` per chain, atom sites numbered on across chains (B_iso from b_factors).
+
+    Blank chain ids are written as 'A'; chain ids must be distinct.
+    """
+    block = mmcif_block_name(name)
+    chain_ids = [chain.chain_id.strip() or MMCIF_BLANK_CHAIN for chain in chains]
+    if len(set(chain_ids)) != len(chain_ids):
+        raise FoldkitError(f"chain ids must be distinct in one mmCIF model, got {', '.join(chain_ids)}")
+    entity_ids = chain_entity_ids(chains)
+    resnames = [[rc.resname_of(int(a)) for a in chain.aatype] for chain in chains]
+    first_chain_of = {entity: index for index, entity in reversed(list(enumerate(entity_ids)))}
+    entities = sorted(first_chain_of)
+    lines = [f"data_{block}", "#", f"_entry.id {block}", "#", "loop_", "_entity.id", "_entity.type"]
+    lines += [f"{entity} polymer" for entity in entities]
+    if len(entities) == 1:
+        lines += ["#", "_entity_poly.entity_id 1", "_entity_poly.type 'polypeptide(L)'"]
+    else:
+        lines += ["#", "loop_", "_entity_poly.entity_id", "_entity_poly.type"]
+        lines += [f"{entity} 'polypeptide(L)'" for entity in entities]
+    lines += ["#", "loop_", "_entity_poly_seq.entity_id", "_entity_poly_seq.num", "_entity_poly_seq.mon_id",
+              "_entity_poly_seq.hetero"]
+    for entity in entities:
+        lines += [f"{entity} {i + 1} {r} n" for i, r in enumerate(resnames[first_chain_of[entity]])]
+    lines += ["#", "loop_", "_struct_asym.id", "_struct_asym.entity_id"]
+    lines += [f"{chain_id} {entity}" for chain_id, entity in zip(chain_ids, entity_ids)]
+    lines += ["#", "loop_", "_chem_comp.id", "_chem_comp.type"]
+    lines += [f"{r} 'L-peptide linking'" for r in sorted({r for names in resnames for r in names})]
     lines += ["#", "loop_"] + [f"_atom_site.{tag}" for tag in (
         "group_PDB", "id", "type_symbol", "label_atom_id", "label_alt_id", "label_comp_id", "label_asym_id",
         "label_entity_id", "label_seq_id", "pdbx_PDB_ins_code", "Cartn_x", "Cartn_y", "Cartn_z",
         "occupancy", "B_iso_or_equiv", "pdbx_formal_charge", "auth_seq_id", "auth_comp_id",
         "auth_asym_id", "auth_atom_id", "pdbx_PDB_model_num")]
-    positions = np.asarray(protein.atom_positions, dtype=np.float64)
-    mask = np.asarray(protein.atom_mask) > 0
-    b_factors = np.asarray(protein.b_factors, dtype=np.float64)
     serial = 1
-    for i, resname in enumerate(resnames):
-        resseq = int(protein.residue_index[i])
-        icode = icodes[i] or "?"
-        for atom in np.flatnonzero(mask[i]):
-            atom_name = rc.ATOM_TYPES[atom]
-            x, y, z = positions[i, atom]
-            lines.append(f"ATOM {serial} {atom_name[0]} {atom_name} . {resname} {chain} 1 {i + 1} {icode} "
-                         f"{x:.3f} {y:.3f} {z:.3f} 1.00 {b_factors[i, atom]:.2f} ? {resseq} {resname} "
-                         f"{chain} {atom_name} 1")
-            serial += 1
+    for protein, chain, entity, names in zip(chains, chain_ids, entity_ids, resnames):
+        icodes = protein.insertion_codes or ("",) * len(protein)
+        positions = np.asarray(protein.atom_positions, dtype=np.float64)
+        mask = np.asarray(protein.atom_mask) > 0
+        b_factors = np.asarray(protein.b_factors, dtype=np.float64)
+        for i, resname in enumerate(names):
+            resseq = int(protein.residue_index[i])
+            icode = icodes[i] or "?"
+            for atom in np.flatnonzero(mask[i]):
+                atom_name = rc.ATOM_TYPES[atom]
+                x, y, z = positions[i, atom]
+                lines.append(f"ATOM {serial} {atom_name[0]} {atom_name} . {resname} {chain} {entity} {i + 1} "
+                             f"{icode} {x:.3f} {y:.3f} {z:.3f} 1.00 {b_factors[i, atom]:.2f} ? {resseq} "
+                             f"{resname} {chain} {atom_name} 1")
+                serial += 1
     lines.append("#")
     return "\n".join(lines) + "\n"

@@ -336,3 +336,18 @@ def pdb_atom_lines(protein: Protein, first_serial: int = 1) -> list[str]:
 def to_pdb_string(protein: Protein) -> str:
     """PDB text of one chain: ATOM records (80 columns), TER and END."""
     return "\n".join(pdb_atom_lines(protein) + ["END".ljust(LINE_WIDTH)]) + "\n"
+
+
+def chains_to_pdb_string(chains: Sequence[Protein]) -> str:
+    """PDB text of several chains (a complex): each chain's ATOM records and its TER record, then END.
+
+    Serial numbers run on across chains (a TER record takes one, as in
+    wwPDB files); chain ids must be distinct single characters.
+    """
+    ids = [pdb_chain_id(chain) for chain in chains]
+    if len(set(ids)) != len(ids):
+        raise FoldkitError(f"chain ids must be distinct in one PDB model, got {', '.join(ids)}")
+    lines: list[str] = []
+    for chain in chains:
+        lines += pdb_atom_lines(chain, first_serial=len(lines) + 1)
+    return "\n".join(lines + ["END".ljust(LINE_WIDTH)]) + "\n"

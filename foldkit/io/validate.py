@@ -172,14 +172,22 @@ class CheckResult:
         return self.error is None
 
 
-def check_file(path: str | os.PathLike, format_name: str | None = None) -> CheckResult:
-    """Detect (or take) the format of a file and run its validator; never raises InputError."""
+def check_file(path: str | os.PathLike, format_name: str | None = None, model_preset: str | None = None,
+               max_complex_length: int | None = None) -> CheckResult:
+    """Detect (or take) the format of a file and run its validator; never raises InputError.
+
+    ``model_preset`` and ``max_complex_length`` apply to FASTA files (how complexes are read, see
+    :mod:`foldkit.io.complexes`).
+    """
     name = display_name(path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             file_format = get_format(format_name) if format_name else detect_format(path)
-            summary = validator_of(file_format)(str(path))
+            if file_format.name == "fasta" and (model_preset is not None or max_complex_length is not None):
+                summary = validate_fasta(str(path), model_preset, max_complex_length)
+            else:
+                summary = validator_of(file_format)(str(path))
         except InputError as exc:
             return CheckResult(name, format_name, None, str(exc), tuple(str(w.message) for w in caught))
     return CheckResult(name, file_format.name, summary, None, tuple(str(w.message) for w in caught))
@@ -195,14 +203,41 @@ def _range_text(values: list[int], noun: str) -> str:
     return f"{noun}s {min(values)}-{max(values)}"
 
 
-def validate_fasta(path: str) -> str:
-    from foldkit.io.fasta import read_fasta, record_file_names
+MAX_LISTED_COMPLEXES = 6
 
-    queries = read_fasta(path)
-    record_file_names(queries, display_name(path))
-    lengths = [len(q) for q in queries]
-    plural = "s" if len(queries) > 1 else ""
-    return f"{len(queries)} FASTA record{plural}, {_range_text(lengths, 'length')}"
+
+def validate_fasta(path: str, model_preset: str | None = None, max_complex_length: int | None = None) -> str:
+    """Records and lengths; complexes (':'-separated chains, or the file with ``--model-preset multimer``) with
+    their chains and lengths."""
+    from foldkit.io.complexes import DEFAULT_MAX_LENGTH, MULTIMER_PRESET, SEPARATOR, complexes_from_text
+    from foldkit.io.fasta import parse_fasta, record_file_names
+    from foldkit.io.textfile import read_text
+
+    name = display_name(path)
+    text = read_text(path)
+    limit = DEFAULT_MAX_LENGTH if max_complex_length is None else max_complex_length
+    if model_preset == MULTIMER_PRESET:
+        (complex_,) = complexes_from_text(text, name, model_preset, limit)
+        return f"complex {complex_.id} (--model-preset multimer, one record per chain): {complex_.summary()}"
+    queries = parse_fasta(text, name, chain_separator=True)
+    if not any(SEPARATOR in q.sequence for q in queries):
+        record_file_names(queries, name)
+        lengths = [len(q) for q in queries]
+        plural = "s" if len(queries) > 1 else ""
+        return f"{len(queries)} FASTA record{plural}, {_range_text(lengths, 'length')}"
+    complexes = complexes_from_text(text, name, model_preset, limit)
+    record_file_names(queries, name)
+    several = [c for c in complexes if not c.is_monomer]
+    single = [c for c in complexes if c.is_monomer]
+    listed = "; ".join(f"{c.id}: {c.summary()}" for c in several[:MAX_LISTED_COMPLEXES])
+    if len(several) > MAX_LISTED_COMPLEXES:
+        listed += f"; ... ({len(several) - MAX_LISTED_COMPLEXES} more)"
+    summary = (f"{len(complexes)} FASTA record{'s' * (len(complexes) > 1)}: {len(several)} complex"
+               f"{'es' * (len(several) > 1)} (chains separated by ':') - {listed}")
+    if single:
+        summary += f"; {len(single)} single chain{'s' * (len(single) > 1)}, " + \
+            _range_text([c.num_residues for c in single], "length")
+    return summary
 
 
 def validate_structure(path: str) -> str:
@@ -228,11 +263,31 @@ def validate_structure(path: str) -> str:
 def validate_msa(path: str) -> str:
     from foldkit.io.msa_files import read_msa
 
+    if read_head(path).lstrip(b"\x00\r\n\t ").startswith(b"#"):
+        summary = _colabfold_complex_a3m_summary(path)
+        if summary is not None:
+            return summary
     msa = read_msa(path)
     kind = "Stockholm" if sniff_stockholm(read_head(path)) else "A3M"
     with_deletions = int((msa.deletion_array() > 0).any(axis=1).sum())
     return (f"{kind} alignment, {len(msa)} sequences (query first), query length {msa.num_columns}, "
             f"{with_deletions} rows with insertions")
+
+
+def _colabfold_complex_a3m_summary(path: str) -> str | None:
+    """ColabFold's complex A3M ('#<lengths><TAB><copies>' first line): its chains and rows; None for other A3M."""
+    from foldkit.io.colabfold_a3m import is_complex_a3m, parse_colabfold_complex_a3m
+    from foldkit.io.textfile import decode_text, read_input_bytes
+
+    text = decode_text(read_input_bytes(path).replace(b"\x00", b""), path)
+    if not is_complex_a3m(text):
+        return None
+    parsed = parse_colabfold_complex_a3m(text, display_name(path))
+    chains = ", ".join(f"{len(s)} aa" + (f" x{n}" if n > 1 else "") for s, n in zip(parsed.sequences, parsed.copies))
+    paired = len(parsed.paired[0]) if parsed.paired is not None else 0
+    unpaired = " / ".join(str(len(m)) for m in parsed.unpaired)
+    return (f"ColabFold complex A3M, {len(parsed.sequences)} distinct chain{'s' * (len(parsed.sequences) > 1)} "
+            f"({chains}): {paired} paired rows (query included), unpaired rows per chain {unpaired}")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -32,9 +32,12 @@ MGNIFY_STO = "mgnify_hits.sto"
 BFD_UNIREF_A3M = "bfd_uniref_hits.a3m"
 SMALL_BFD_STO = "small_bfd_hits.sto"
 PDB_HHR = "pdb_hits.hhr"
+PDB_STO = "pdb_hits.sto"                # multimer: hmmsearch on pdb_seqres
+UNIPROT_STO = "uniprot_hits.sto"        # multimer: UniProt jackhmmer search (pairing)
+CHAIN_ID_MAP = "chain_id_map.json"      # multimer: chain id -> description, sequence
 CUSTOM_TEMPLATES_STO = "custom_template_hits.sto"     # foldkit's own (--custom-templates), not AlphaFold2's
 SEARCHES_JSON = "foldkit_searches.json"
-MSA_FILES = (UNIREF90_STO, MGNIFY_STO, BFD_UNIREF_A3M, SMALL_BFD_STO, PDB_HHR)
+MSA_FILES = (UNIREF90_STO, MGNIFY_STO, BFD_UNIREF_A3M, SMALL_BFD_STO, PDB_HHR, PDB_STO, UNIPROT_STO)
 
 
 def sha256_text(text: str) -> str:
@@ -128,7 +131,11 @@ def validate_msa_folder(folder: Path, query_sequence: str) -> list[str]:
         if not path.is_file():
             continue
         text = read_text(path)
-        if name.endswith(".sto"):
+        if name == PDB_STO:
+            from foldkit.templates.hits import parse_hmmsearch_sto
+
+            parse_hmmsearch_sto(text, query_sequence, path)
+        elif name.endswith(".sto"):
             stockholm_msa(text, path, query_sequence)
         elif name.endswith(".a3m"):
             a3m_msa(text, path, query_sequence)

@@ -17,6 +17,14 @@ For one query and an MSA folder (AlphaFold2's ``msas/``):
 One progress line per search (database, hits, seconds); the per-step times
 are returned for ``timings.json`` (``features`` is AlphaFold2's key for the
 whole input pipeline).
+
+With multimer databases (``resolve_databases(..., model_preset="multimer")``)
+the template search is AlphaFold-Multimer's: hmmsearch (pyhmmer) of the
+profile of the UniRef90 alignment against ``pdb_seqres.txt`` (``pdb_hits.sto``,
+hmmsearch hit order, one all-zero template when none is kept); ``run(...,
+pairing=True)`` adds the UniProt jackhmmer search (``uniprot_hits.sto``, written
+whole; its MSA keeps the first 50,000 rows), which is returned as ``Af2Inputs.pairing_msa`` (heteromer
+chains; :mod:`foldkit.msa.af2_complex` runs the chains of a complex).
 """
 
 from __future__ import annotations
@@ -58,6 +66,7 @@ class Af2Settings:
     custom_templates: Path | None = None             # ColabFold's --custom-template-path
     uniref_max_hits: int = 10000
     mgnify_max_hits: int = 501
+    uniprot_max_hits: int = 50000                    # multimer pairing MSA (max_uniprot_hits)
     max_template_hits: int = 20                      # MAX_TEMPLATE_HITS
     jackhmmer: JackhmmerSettings = JackhmmerSettings()
     hhblits: hhsuite.HHblitsSettings = hhsuite.HHblitsSettings()
@@ -82,6 +91,7 @@ class Af2Settings:
         """Fail early: binaries the searches need, and the UniRef90 search the template search needs."""
         databases = self.databases
         pdb_templates = databases.searches_templates and self.custom_templates is None
+        hhsearch_templates = pdb_templates and databases.template_search == "hhsearch"
         if pdb_templates and databases.uniref90 is None:
             raise InputError("templates need the UniRef90 search (AlphaFold2 searches PDB70 with the UniRef90 "
                              "alignment): give --uniref90 or --af2-data-dir")
@@ -91,7 +101,7 @@ class Af2Settings:
         if databases.hhblits_databases:
             found["hhblits_binary"] = hhsuite.find_binary("hhblits", self.hhblits_binary,
                                                           "the BFD/UniRef30 search (--db-preset full_dbs)")
-        if pdb_templates:
+        if hhsearch_templates:
             found["hhsearch_binary"] = hhsuite.find_binary("hhsearch", self.hhsearch_binary,
                                                            "the PDB70 template search")
         if pdb_templates or self.custom_templates is not None:
@@ -108,6 +118,7 @@ class Af2Inputs:
     timings: dict[str, float]
     template_log: list[str]
     searched: list[str]                       # MSA files searched in this run (the rest were reused)
+    pairing_msa: Msa | None = None            # multimer: the UniProt MSA (first uniprot_max_hits rows)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,10 +153,26 @@ def plan_searches(settings: Af2Settings) -> list[_Search]:
         searches.append(_Search("custom_templates", files.CUSTOM_TEMPLATES_STO, "hmmsearch",
                                 (settings.custom_templates,), {},
                                 after="uniref90" if databases.uniref90 is not None else None))
-    elif databases.searches_templates:
+    elif databases.template_search == "hhsearch":
         searches.append(_Search("pdb70", files.PDB_HHR, "hhsearch", (databases.pdb70,),
                                 dataclasses.asdict(settings.hhsearch) | {"n_cpu": None}, after="uniref90"))
+    elif databases.template_search == "hmmsearch":
+        from foldkit.templates.hmmsearch import HMMSEARCH_THRESHOLDS
+
+        searches.append(_Search("pdb_seqres", files.PDB_STO, "hmmsearch", (databases.pdb_seqres,),
+                                dict(HMMSEARCH_THRESHOLDS), after="uniref90"))
     return searches
+
+
+def uniprot_search(settings: Af2Settings) -> _Search | None:
+    """AlphaFold-Multimer's UniProt jackhmmer search (pairing MSA), None without a UniProt database."""
+    if settings.databases.uniprot is None:
+        return None
+    jackhmmer = dataclasses.asdict(settings.jackhmmer)
+    jackhmmer.pop("max_sequences")
+    # written untruncated (as AlphaFold-Multimer does); the MSA keeps its first uniprot_max_hits rows
+    return _Search("uniprot", files.UNIPROT_STO, "jackhmmer", (settings.databases.uniprot,),
+                   jackhmmer | {"max_sto_sequences": None})
 
 
 class Af2InputPipeline:
@@ -155,17 +182,30 @@ class Af2InputPipeline:
         self.settings = settings.check()
         self.log = log
         self.searches = plan_searches(self.settings)
+        self.pairing_search = uniprot_search(self.settings)
         self._stamps = {}
         self._template_featurizer = None
         self._template_lock = threading.Lock()
+        self._pdb_seqres = None                  # pyhmmer sequence block, loaded on the first hmmsearch
         if self.settings.custom_templates is not None or self.settings.databases.searches_templates:
             self._featurizer()      # reads obsolete.dat and checks the mmCIF folder before any search runs
 
     # ------------------------------------------------------------------ one query
 
-    def run(self, query: QueryRecord, msa_dir: Path, prefix: str = "") -> Af2Inputs:
-        """Search (or reuse) into ``msa_dir``, then featurize."""
+    @property
+    def multimer(self) -> bool:
+        return self.settings.databases.model_preset == "multimer"
+
+    def run(self, query: QueryRecord, msa_dir: Path, prefix: str = "", pairing: bool = False) -> Af2Inputs:
+        """Search (or reuse) into ``msa_dir``, then featurize; ``pairing`` adds the UniProt search (multimer)."""
         start = time.perf_counter()
+        searches = list(self.searches)
+        if pairing:
+            if self.pairing_search is None:
+                self.log(f"{prefix}uniprot: no UniProt database (--uniprot): this chain's rows are not paired "
+                         "with the other chains'")
+            else:
+                searches.append(self.pairing_search)
         msa_dir.mkdir(parents=True, exist_ok=True)
         record = files.SearchRecord(msa_dir)
         outputs: dict[str, str] = {}
@@ -179,31 +219,37 @@ class Af2InputPipeline:
                                                                         timings, prefix)
                 return text
             text = self._obtain(search, query, msa_dir, record, outputs, threads, timings, searched, prefix)
-            if search.key == "pdb70":
+            if search.key in ("pdb70", "pdb_seqres"):
                 t0 = time.perf_counter()
-                template_result["value"] = self._templates(query, text, msa_dir / search.file)
+                template_result["value"] = self._templates(query, text, msa_dir / search.file, search.tool)
                 timings["templates"] = round(time.perf_counter() - t0, 3)
             return text
 
-        self._run_all(obtain, outputs)
+        self._run_all(obtain, outputs, searches)
         t0 = time.perf_counter()
         msas = self._msas(query, msa_dir, outputs)
-        templates = template_result.get("value") or _no_search_templates(query)
+        templates = template_result.get("value") or _no_search_templates(query, zero_template=self.multimer)
         raw = make_raw_features(query.sequence, msas, description=_header(query),
                                 template_features=templates["features"])
         timings["msa_features"] = round(time.perf_counter() - t0, 3)
         timings["features"] = round(time.perf_counter() - start, 3)
         merged = merge_msas(msas)
-        self.log(f"{prefix}features: {len(merged)} MSA sequences, {templates['num_templates']} templates")
-        return Af2Inputs(raw, merged, timings, templates["log"], searched)
+        pairing_msa = None
+        if "uniprot" in outputs:
+            pairing_msa = files.stockholm_msa(outputs["uniprot"], msa_dir / files.UNIPROT_STO, query.sequence,
+                                              self.settings.uniprot_max_hits)
+        self.log(f"{prefix}features: {len(merged)} MSA sequences, {templates['num_templates']} templates"
+                 + (f", {len(pairing_msa)} UniProt sequences for pairing" if pairing_msa is not None else ""))
+        return Af2Inputs(raw, merged, timings, templates["log"], searched, pairing_msa)
 
-    def _run_all(self, obtain, outputs: dict[str, str]) -> None:
+    def _run_all(self, obtain, outputs: dict[str, str], searches: list[_Search] | None = None) -> None:
         """At most ``cpus`` searches at a time, sharing the cores; a search whose input is ready (HHsearch
         after UniRef90) goes first, since the template featurization waits for it."""
+        searches = self.searches if searches is None else searches
         cpus = max(1, self.settings.cpus)
-        ready = [s for s in self.searches if s.after is None]
-        waiting = [s for s in self.searches if s.after is not None]
-        workers = max(1, min(cpus, len(self.searches)))
+        ready = [s for s in searches if s.after is None]
+        waiting = [s for s in searches if s.after is not None]
+        workers = max(1, min(cpus, len(searches)))
         running: dict[concurrent.futures.Future, tuple[_Search, int]] = {}
         with concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="af2-search") as pool:
             try:
@@ -232,7 +278,7 @@ class Af2InputPipeline:
             self._stamps[search.key] = [database_stamp(p) for p in search.databases]
         described = {"query": _header(query), "query_sha256": files.sha256_text(query.sequence),
                      "tool": search.tool, "databases": self._stamps[search.key], "settings": search.settings}
-        if search.tool == "jackhmmer":
+        if search.tool in ("jackhmmer", "hmmsearch"):
             described["engine"] = engine_version()
         if search.after is not None:
             described["input_sha256"] = files.sha256_text(outputs[search.after])
@@ -281,7 +327,23 @@ class Af2InputPipeline:
             query_a3m = hhsearch_query_a3m(truncate_stockholm(outputs[search.after], settings.uniref_max_hits))
             return hhsuite.hhsearch(binary, query_a3m, search.databases[0], settings.hhsearch, threads,
                                     settings.timeout_s).text
+        if search.tool == "hmmsearch":
+            from foldkit.templates.hmmsearch import hmmsearch_templates
+            from foldkit.templates.query_msa import hmmbuild_query_sto
+
+            query_sto = hmmbuild_query_sto(truncate_stockholm(outputs[search.after], settings.uniref_max_hits))
+            return hmmsearch_templates(query_sto, search.databases[0], cpus=threads,
+                                       targets=self._template_sequences(search.databases[0]))
         raise ValueError(f"unknown tool {search.tool!r}")
+
+    def _template_sequences(self, path: Path):
+        """pdb_seqres.txt read once per pipeline (digital sequences shared by every chain's hmmsearch)."""
+        with self._template_lock:
+            if self._pdb_seqres is None:
+                from foldkit.templates.hmmsearch import load_target_sequences
+
+                self._pdb_seqres = load_target_sequences(path)
+            return self._pdb_seqres
 
     # ------------------------------------------------------------------ features
 
@@ -316,9 +378,12 @@ class Af2InputPipeline:
                 kalign_binary=settings.kalign_binary or "kalign", kalign_timeout_s=settings.timeout_s or 3600.0))
         return self._template_featurizer
 
-    def _templates(self, query: QueryRecord, hhr_text: str, hhr_path: Path) -> dict:
+    def _templates(self, query: QueryRecord, hits_text: str, hits_path: Path, tool: str = "hhsearch") -> dict:
         with self._template_lock:
-            result = self._featurizer().from_hhr(query.sequence, hhr_text, hhr_path)
+            if tool == "hmmsearch":
+                result = self._featurizer().from_hmmsearch_sto(query.sequence, hits_text, hits_path)
+            else:
+                result = self._featurizer().from_hhr(query.sequence, hits_text, hits_path)
         return {"features": result.features, "log": list(result.log), "num_templates": result.num_templates}
 
     def _custom_templates(self, search: _Search, query: QueryRecord, msa_dir: Path, outputs: dict[str, str],
@@ -339,7 +404,7 @@ class Af2InputPipeline:
         timings["search_custom_templates"] = round(time.perf_counter() - start, 3)
         t0 = time.perf_counter()
         with self._template_lock:
-            result = self._featurizer().from_custom(query.sequence, found)
+            result = self._featurizer().from_custom(query.sequence, found, zero_template_when_empty=self.multimer)
         timings["templates"] = round(time.perf_counter() - t0, 3)
         for note in found.notes:
             self.log(f"{prefix}custom templates: {note}")
@@ -350,12 +415,14 @@ class Af2InputPipeline:
 
 
 
-def _no_search_templates(query: QueryRecord) -> dict:
-    """No template search: AlphaFold2's empty template features (every array of shape (0,))."""
+def _no_search_templates(query: QueryRecord, zero_template: bool = False) -> dict:
+    """No template search: AlphaFold2's empty template features (every array of shape (0,)), or for the
+    multimer model one all-zero template."""
     from foldkit.templates import no_template_features
 
-    return {"features": no_template_features(len(query.sequence)), "log": ["no template search (no --pdb70)"],
-            "num_templates": 0}
+    option = "--pdb-seqres" if zero_template else "--pdb70"
+    return {"features": no_template_features(len(query.sequence), zero_template=zero_template),
+            "log": [f"no template search (no {option})"], "num_templates": 0}
 
 
 def _header(query: QueryRecord) -> str:

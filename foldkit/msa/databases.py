@@ -10,7 +10,9 @@ databases are given by their prefix, as AlphaFold2 does
 
 Presets (``--db-preset``): ``full_dbs`` searches BFD + UniRef30 with HHblits,
 ``reduced_dbs`` the small BFD with jackhmmer; both search UniRef90 and MGnify
-with jackhmmer and PDB70 with HHsearch for templates. A file the preset needs
+with jackhmmer and PDB70 with HHsearch for templates. The multimer model
+preset (``model_preset="multimer"``) searches templates with hmmsearch on
+``pdb_seqres.txt`` instead of PDB70, and UniProt with jackhmmer for pairing. A file the preset needs
 that is missing is an :class:`~foldkit.errors.InputError` naming the file and
 the option that gives it.
 """
@@ -42,11 +44,21 @@ LAYOUT: dict[str, str] = {
 # database key -> the command-line option that gives it alone
 OPTIONS: dict[str, str] = {key: "--" + key.replace("_", "-") for key in LAYOUT}
 HHSUITE_KEYS = ("bfd", "uniref30", "pdb70")
-# what each preset searches (monomer); multimer adds pdb_seqres and uniprot
+# what each preset searches (monomer); multimer replaces pdb70 by pdb_seqres and adds uniprot
 PRESET_KEYS: dict[str, tuple[str, ...]] = {
     "full_dbs": ("uniref90", "mgnify", "bfd", "uniref30", "pdb70", "template_mmcif_dir", "obsolete_pdbs"),
     "reduced_dbs": ("uniref90", "mgnify", "small_bfd", "pdb70", "template_mmcif_dir", "obsolete_pdbs"),
 }
+MODEL_PRESETS = ("monomer", "multimer")
+MULTIMER_ONLY_KEYS = ("pdb_seqres", "uniprot")
+
+
+def preset_keys(db_preset: str, model_preset: str = "monomer") -> tuple[str, ...]:
+    """The data-directory databases a run reads: the db preset's, with multimer's template and pairing ones."""
+    keys = PRESET_KEYS[db_preset]
+    if model_preset == "multimer":
+        keys = tuple(k for k in keys if k != "pdb70") + MULTIMER_ONLY_KEYS
+    return keys
 HHSUITE_PARTS_REQUIRED = ("a3m", "cs219")      # _hhm is read when present
 
 
@@ -65,6 +77,7 @@ class Af2Databases:
     uniprot: Path | None = None
     template_mmcif_dir: Path | None = None
     obsolete_pdbs: Path | None = None
+    model_preset: str = "monomer"           # "multimer": hmmsearch templates on pdb_seqres, UniProt pairing
 
     @property
     def hhblits_databases(self) -> tuple[Path, ...]:
@@ -74,12 +87,24 @@ class Af2Databases:
         return tuple(p for p in (self.bfd, self.uniref30) if p is not None)
 
     @property
+    def template_search(self) -> str | None:
+        """'hhsearch' (monomer: PDB70), 'hmmsearch' (multimer: pdb_seqres) or None (no template search)."""
+        if self.template_mmcif_dir is None:
+            return None
+        if self.model_preset == "multimer":
+            return "hmmsearch" if self.pdb_seqres is not None else None
+        return "hhsearch" if self.pdb70 is not None else None
+
+    @property
     def searches_templates(self) -> bool:
-        return self.pdb70 is not None and self.template_mmcif_dir is not None
+        return self.template_search is not None
 
     def as_dict(self) -> dict[str, str | None]:
-        return {f.name: (None if getattr(self, f.name) is None else str(getattr(self, f.name)))
-                for f in dataclasses.fields(self)}
+        described = {f.name: (None if getattr(self, f.name) is None else str(getattr(self, f.name)))
+                     for f in dataclasses.fields(self) if f.name != "model_preset"}
+        if self.model_preset != "monomer":           # monomer runs keep the description they always had
+            described["model_preset"] = self.model_preset
+        return described
 
 
 def _exists(key: str, path: Path) -> bool:
@@ -103,13 +128,17 @@ def _missing_file(key: str, path: Path) -> Path:
 
 
 def resolve_databases(data_dir: str | Path | None, db_preset: str | None = None,
-                      given: Mapping[str, str | Path | None] | None = None) -> Af2Databases:
+                      given: Mapping[str, str | Path | None] | None = None,
+                      model_preset: str = "monomer") -> Af2Databases:
     """Databases from a data directory and/or options given alone; checks every file exists.
 
     ``given`` maps database keys (``uniref90``, ``bfd``, ...) to paths that
     replace the directory's. Without a directory the preset defaults to
     ``reduced_dbs`` when only ``small_bfd`` is given, else ``full_dbs``.
+    ``model_preset="multimer"`` reads ``pdb_seqres`` and ``uniprot`` instead of ``pdb70``.
     """
+    if model_preset not in MODEL_PRESETS:
+        raise InputError(f"model preset must be one of {', '.join(MODEL_PRESETS)}, not {model_preset!r}")
     given = {k: Path(v) for k, v in (given or {}).items() if v is not None and str(v) != ""}
     unknown = sorted(set(given) - set(LAYOUT))
     if unknown:
@@ -130,7 +159,7 @@ def resolve_databases(data_dir: str | Path | None, db_preset: str | None = None,
     for key in LAYOUT:
         if key in given:
             paths[key] = given[key]
-        elif data_dir is not None and key in PRESET_KEYS[preset]:
+        elif data_dir is not None and key in preset_keys(preset, model_preset):
             paths[key] = data_dir / LAYOUT[key]
     for key, path in paths.items():
         if key in HHSUITE_KEYS and _exists(key, path):
@@ -141,11 +170,12 @@ def resolve_databases(data_dir: str | Path | None, db_preset: str | None = None,
                       f"expected in --af2-data-dir for --db-preset {preset}; give it with {OPTIONS[key]} FILE")
             raise InputError(f"{'folder' if key == 'template_mmcif_dir' else 'file'} not found ({source})",
                              path=str(missing))
-    _check_preset(preset, paths, given)
-    return Af2Databases(db_preset=preset, **paths)
+    _check_preset(preset, paths, given, model_preset)
+    return Af2Databases(db_preset=preset, model_preset=model_preset, **paths)
 
 
-def _check_preset(preset: str, paths: Mapping[str, Path], given: Mapping[str, Path]) -> None:
+def _check_preset(preset: str, paths: Mapping[str, Path], given: Mapping[str, Path],
+                  model_preset: str = "monomer") -> None:
     """Options that the preset would ignore, and template inputs given by halves, are errors."""
     unused = {"full_dbs": ("small_bfd",), "reduced_dbs": ("bfd", "uniref30")}[preset]
     for key in unused:
@@ -155,9 +185,15 @@ def _check_preset(preset: str, paths: Mapping[str, Path], given: Mapping[str, Pa
     if not any(k in paths for k in ("uniref90", "mgnify", "bfd", "uniref30", "small_bfd")):
         raise InputError("no MSA database: give --af2-data-dir or at least one of --uniref90, --mgnify, "
                          "--bfd, --uniref30, --small-bfd")
-    if ("pdb70" in paths) != ("template_mmcif_dir" in paths):
-        have, lack = ("pdb70", "template_mmcif_dir") if "pdb70" in paths else ("template_mmcif_dir", "pdb70")
-        raise InputError(f"templates need both {OPTIONS['pdb70']} and {OPTIONS['template_mmcif_dir']}: "
+    search = "pdb70"
+    if model_preset == "multimer":
+        search = "pdb_seqres"
+        if "pdb70" in given:
+            raise InputError(f"{OPTIONS['pdb70']} is the monomer template search (HHsearch); the multimer model "
+                             f"searches templates with hmmsearch on {OPTIONS['pdb_seqres']}")
+    if (search in paths) != ("template_mmcif_dir" in paths):
+        have, lack = (search, "template_mmcif_dir") if search in paths else ("template_mmcif_dir", search)
+        raise InputError(f"templates need both {OPTIONS[search]} and {OPTIONS['template_mmcif_dir']}: "
                          f"{OPTIONS[have]} is given, {OPTIONS[lack]} is missing")
 
 

@@ -39,13 +39,22 @@ def query_record(record: RecordInput) -> QueryRecord:
     return QueryRecord(query.id, query.description, query.sequence)
 
 
-def check_precomputed(inputs: list[RecordInput], outdir: Path, settings: Af2Settings) -> None:
-    """With --use-precomputed-msas, every search output already there must parse (before any output)."""
-    if not settings.use_precomputed_msas:
-        return
+def check_precomputed(inputs: list[RecordInput], outdir: Path, settings: Af2Settings | None,
+                      multimer_settings: Af2Settings | None = None) -> None:
+    """With --use-precomputed-msas, every search output already there must parse (before any output);
+    a complex's folder (``msas/chain_id_map.json``, ``msas/<chain>/``) must belong to its chains."""
     for record in inputs:
+        chosen = multimer_settings if record.complex is not None else settings
+        if chosen is None or not chosen.use_precomputed_msas:
+            continue
         folder = outdir / record.folder_name / MSA_DIR
-        if folder.is_dir():
+        if not folder.is_dir():
+            continue
+        if record.complex is not None:
+            from foldkit.msa.af2_complex import validate_complex_msa_folder
+
+            validate_complex_msa_folder(folder, record.complex)
+        else:
             validate_msa_folder(folder, record.query.sequence)
 
 

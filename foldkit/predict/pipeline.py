@@ -6,6 +6,10 @@ model and seed the processed features and the recycling loop, then the
 ranked outputs, plots and timings, and last the ``finished.json`` marker.
 Per-record files are listed in :mod:`foldkit.predict.outputs`; the run-level
 ``summary.csv`` is rewritten after every record.
+
+A complex record (:attr:`RecordInput.complex`) runs the session's multimer
+models on its multimer features instead (:mod:`foldkit.predict.complex_pipeline`);
+ranking, relaxation, plots and the marker are shared.
 """
 
 from __future__ import annotations
@@ -24,16 +28,17 @@ from foldkit.features.config import FeatureConfig
 from foldkit.features.process import process_features
 from foldkit.features.raw import make_raw_features
 from foldkit.io.msa_files import Msa, format_a3m, merge_msas
-from foldkit.io.structure import to_pdb_string
 from foldkit.model.runner import RunnerConfig
 from foldkit.predict import outputs as out
 from foldkit.predict import records, saved_search
 from foldkit.predict.inputs import MsaSource, RecordInput
-from foldkit.predict.models import ModelChoice
+from foldkit.predict.models import MONOMER, MULTIMER, ModelChoice, ModelSets
 from foldkit.predict.recycling import CompiledIterations, run_with_recycling
 from foldkit.predict.relax_step import RelaxChoice, relax_ranked
 
 Log = Callable[[str], None]
+DEFAULT_MULTIMER_PREDICTIONS = 5      # AlphaFold2 v2.3: predictions (seeds) per multimer model
+COMPLEX_PLOTTED = 5                   # predictions shown in a complex's pLDDT and PAE plots (best first)
 
 
 def log_to_stderr(message: str) -> None:
@@ -44,10 +49,11 @@ def log_to_stderr(message: str) -> None:
 class PredictSettings:
     """How predictions run (ColabFold flag names in comments)."""
 
-    num_recycle: int | None = None               # --num-recycle (None: the model config's, 3 for AF2)
-    recycle_early_stop_tolerance: float = 0.0    # --recycle-early-stop-tolerance (Å; 0 = off)
+    num_recycle: int | None = None               # --num-recycle (None: the model config's, 3 AF2, 20 multimer)
+    recycle_early_stop_tolerance: float | None = None  # --recycle-early-stop-tolerance (Å; 0 = off; None: the
+    #                                                    model config's, 0 for AF2, 0.5 for AlphaFold-Multimer)
     random_seed: int = 0                         # --random-seed
-    num_seeds: int = 1                           # --num-seeds
+    num_seeds: int | None = None                 # --num-seeds (None: 1 per monomer model, 5 per multimer model)
     chunk_size: int | None = None                # --chunk-size
     bfloat16: bool = False                       # --bf16
     matmul_precision: str | None = None          # --matmul-precision (None: the backend's default)
@@ -56,16 +62,34 @@ class PredictSettings:
 
     @property
     def seeds(self) -> list[int]:
-        return [self.random_seed + k for k in range(self.num_seeds)]
+        """The seeds of a monomer model (see :meth:`seeds_for`)."""
+        return [self.random_seed + k for k in range(self.num_seeds or 1)]
+
+    def seeds_for(self, model: ModelChoice) -> list[int]:
+        """random_seed, +1, ...: ``num_seeds`` of them, by default 1 per monomer model and 5 per multimer
+        model (AlphaFold2 v2.3's ``num_multimer_predictions_per_model``)."""
+        count = self.num_seeds if self.num_seeds is not None else (
+            DEFAULT_MULTIMER_PREDICTIONS if model.is_multimer else 1)
+        return [self.random_seed + k for k in range(count)]
 
     def num_recycle_for(self, model: ModelChoice) -> int:
         return model.config.model.num_recycle if self.num_recycle is None else self.num_recycle
 
+    def tolerance_for(self, model: ModelChoice) -> float:
+        """Early-stop tolerance (Å): the given one, else the multimer config's (0.5), else 0 (off)."""
+        if self.recycle_early_stop_tolerance is not None:
+            return self.recycle_early_stop_tolerance
+        return float(model.config.model.recycle_early_stop_tolerance) if model.is_multimer else 0.0
+
     def resume_key(self, models: list[ModelChoice], msa_mode: str, inputs: dict | None = None) -> dict:
         """The settings a finished record must share with this run to be skipped."""
-        return {"models": [m.name for m in models], "seeds": self.seeds,
+        def same_or_each(values: dict):
+            distinct = {repr(v) for v in values.values()}
+            return next(iter(values.values())) if len(distinct) == 1 else values
+
+        return {"models": [m.name for m in models], "seeds": same_or_each({m.name: self.seeds_for(m) for m in models}),
                 "num_recycle": {m.name: self.num_recycle_for(m) for m in models},
-                "recycle_early_stop_tolerance": self.recycle_early_stop_tolerance,
+                "recycle_early_stop_tolerance": same_or_each({m.name: self.tolerance_for(m) for m in models}),
                 "bfloat16": self.bfloat16, "msa_mode": msa_mode,
                 **({"matmul_precision": self.matmul_precision} if self.matmul_precision else {}),
                 **self.relax.resume_key(),
@@ -98,11 +122,13 @@ class Timer:
 class PredictionSession:
     """Models, loaded parameters and compiled functions shared by the records of a run."""
 
-    def __init__(self, models: list[ModelChoice], settings: PredictSettings, source: MsaSource,
+    def __init__(self, models: list[ModelChoice] | ModelSets, settings: PredictSettings, source: MsaSource,
                  log: Log = log_to_stderr):
+        models = models.all if isinstance(models, ModelSets) else list(models)
         if not models:
             raise ValueError("no model to run")
-        self.models = models
+        self.models = [m for m in models if not m.is_multimer]          # single chains
+        self.multimer_models = [m for m in models if m.is_multimer]     # complexes
         self.settings = settings
         self.source = source
         self.log = log
@@ -112,9 +138,32 @@ class PredictionSession:
         self._database = None
         self._af2_inputs = None
         self._server_inputs = None
+        self._complex_runs = None
 
-    def resume_key(self) -> dict:
-        return self.settings.resume_key(self.models, self.source.mode, self.source.resume_description)
+    def models_for(self, record: RecordInput) -> list[ModelChoice]:
+        """The models that run a record: multimer models for a complex, else monomer models."""
+        models = self.multimer_models if record.complex is not None else self.models
+        if not models:
+            kind = MULTIMER if record.complex is not None else MONOMER
+            raise ValueError(f"{record.describe()} needs {kind} models, and this session has none")
+        return models
+
+    def resume_key(self, record: RecordInput | None = None) -> dict:
+        models = self.models_for(record) if record is not None else self.models or self.multimer_models
+        kind = record.kind if record is not None else (MONOMER if self.models else MULTIMER)
+        inputs = self.source.resume_description_for(kind)
+        if record is not None and record.complex_msas is not None:
+            inputs["msa_files"] = record.complex_msas.resume_description()
+        return self.settings.resume_key(models, self.source.mode, inputs)
+
+    @property
+    def complex_runs(self):
+        """The multimer side of the session (:class:`foldkit.predict.complex_pipeline.ComplexRuns`)."""
+        if self._complex_runs is None:
+            from foldkit.predict.complex_pipeline import ComplexRuns
+
+            self._complex_runs = ComplexRuns(self)
+        return self._complex_runs
 
     # ------------------------------------------------------------------ shared resources
 
@@ -173,14 +222,16 @@ class PredictionSession:
         log = lambda message: self.log(f"{prefix}{message}")  # noqa: E731
         records.clear_record_outputs(record_dir)   # leftovers of an interrupted or overwritten run
 
-        log(f"MSA ({self.source.mode})")
-        raw, msa = self._record_inputs(record, record_dir, timer, log, prefix)
-
         def write_model_files(prediction: out.Prediction) -> None:
             with timer.stage("write_models"):
                 self._write_prediction(record_dir, prediction)
 
-        predictions = self.predict_features(raw, timer, log, on_prediction=write_model_files)
+        log(f"MSA ({self.source.mode})")
+        if record.complex is not None:
+            predictions, msa = self.complex_runs.predict(record, record_dir, timer, log, write_model_files)
+        else:
+            raw, msa = self._record_inputs(record, record_dir, timer, log, prefix)
+            predictions = self.predict_features(raw, timer, log, on_prediction=write_model_files)
 
         with timer.stage("ranking"):
             ranked = out.rank_predictions(predictions)
@@ -199,10 +250,11 @@ class PredictionSession:
         row = records.SummaryRow(id=query.id, length=len(query), best_model=best.name,
                                  mean_plddt=round(best.mean_plddt, 2),
                                  ptm=None if best.ptm is None else round(best.ptm, 4),
-                                 seconds=round(total, 1), folder=record.folder_name)
-        records.write_finished(record_dir, row, self.resume_key())
-        ptm = "" if best.ptm is None else f", pTM {best.ptm:.3f}"
-        log(f"done in {total:.1f} s: best {best.name}, mean pLDDT {best.mean_plddt:.1f}{ptm}")
+                                 seconds=round(total, 1), folder=record.folder_name,
+                                 iptm=None if best.iptm is None else round(best.iptm, 4),
+                                 ranking_confidence=round(best.ranking_confidence, 4))
+        records.write_finished(record_dir, row, self.resume_key(record))
+        log(f"done in {total:.1f} s: best {best.name}, {out.confidence_summary(best)}")
         return row
 
     def _record_inputs(self, record: RecordInput, record_dir: Path, timer: Timer, log: Log, prefix: str
@@ -245,7 +297,7 @@ class PredictionSession:
         predictions = []
         for model in self.models:
             params = self.params(model, timer)
-            for seed in self.settings.seeds:
+            for seed in self.settings.seeds_for(model):
                 prediction = self._predict_one(model, params, seed, raw, timer, log)
                 if on_prediction is not None:
                     on_prediction(prediction)
@@ -272,18 +324,18 @@ class PredictionSession:
                      ) -> out.Prediction:
         name = out.prediction_name(model.name, seed)
         num_recycle = self.settings.num_recycle_for(model)
+        tolerance = self.settings.tolerance_for(model)
         feature_config = FeatureConfig.from_data_config(model.data_tree, num_recycle=num_recycle)
         with timer.stage(f"process_features_{name}"):
             features = process_features(raw, feature_config, seed)
         log(f"{name}: running ({num_recycle} recycles max"
-            + (f", early stop below {self.settings.recycle_early_stop_tolerance} Å)"
-               if self.settings.recycle_early_stop_tolerance > 0 else ")"))
+            + (f", early stop below {tolerance} Å)" if tolerance > 0 else ")"))
 
         def on_recycle(index: int, change: float) -> None:
             log(f"{name}: recycle {index}/{num_recycle}, Cα distance change {change:.3f} Å")
 
-        result = run_with_recycling(model.config, params, features, self.compiled, num_recycle,
-                                    self.settings.recycle_early_stop_tolerance, on_recycle)
+        result = run_with_recycling(model.config, params, features, self.compiled, num_recycle, tolerance,
+                                    on_recycle)
         if result.compile_seconds:
             timer.add(f"compile_{model.name}", result.compile_seconds)
         timer.add(f"predict_{name}", result.run_seconds)
@@ -292,15 +344,14 @@ class PredictionSession:
         prediction = out.make_prediction(name, model.name, seed, result.outputs, aatype, np.arange(num_res),
                                          result.num_recycles, result.distance_changes, result.early_stopped)
         stopped = " (early stop)" if result.early_stopped else ""
-        ptm = "" if prediction.ptm is None else f", pTM {prediction.ptm:.3f}"
-        log(f"{name}: mean pLDDT {prediction.mean_plddt:.1f}{ptm}, {result.num_recycles} recycles{stopped}, "
+        log(f"{name}: {out.confidence_summary(prediction)}, {result.num_recycles} recycles{stopped}, "
             f"{result.run_seconds:.1f} s" + (f" + {result.compile_seconds:.1f} s compile"
                                               if result.compile_seconds else ""))
         return prediction
 
     def _write_prediction(self, record_dir: Path, prediction: out.Prediction) -> None:
         name = prediction.name
-        records.atomic_write_text(record_dir / f"{name}.pdb", to_pdb_string(prediction.protein))
+        records.atomic_write_text(record_dir / f"{name}.pdb", out.pdb_text(prediction))
         records.atomic_write_json(record_dir / f"scores_{name}.json",
                                   out.scores_json(prediction, self.source.mode), indent=None)
         records.atomic_write_json(record_dir / f"confidence_{name}.json", out.confidence_json(prediction),
@@ -308,19 +359,30 @@ class PredictionSession:
         if prediction.pae is not None:
             records.atomic_write_json(record_dir / f"pae_{name}.json", out.pae_json(prediction), indent=None)
 
-    def _plots(self, record: RecordInput, record_dir: Path, ranked: list[out.Prediction], msa: Msa) -> None:
+    def _plots(self, record: RecordInput, record_dir: Path, ranked: list[out.Prediction], msa) -> None:
+        """pLDDT, PAE (chain boundaries marked for a complex) and MSA coverage plots.
+        ``msa``: an Msa, or a complex's merged MSA rows [N, L]. A complex's plots show its best
+        ``COMPLEX_PLOTTED`` predictions (the multimer default makes 25)."""
         from foldkit.viz.plots import figure_png, plot_msa_coverage, plot_pae, plot_plddt
 
         title = record.query.id
+        chains = None
+        if record.complex is not None:
+            chains = {"chain_lengths": [len(c) for c in record.complex.chains],
+                      "chain_ids": [c.chain_id for c in record.complex.chains]}
+            if len(ranked) > COMPLEX_PLOTTED:
+                ranked = ranked[:COMPLEX_PLOTTED]
+                title = f"{title} (best {COMPLEX_PLOTTED})"
         records.atomic_write_bytes(record_dir / "plddt.png", figure_png(
-            plot_plddt([(p.name, p.plddt) for p in ranked], title=f"{title}: predicted lDDT per residue")))
+            plot_plddt([(p.name, p.plddt) for p in ranked], title=f"{title}: predicted lDDT per residue",
+                       **(chains or {}))))
         with_pae = [(p.name, p.pae) for p in ranked if p.pae is not None]
         if with_pae:
             max_pae = max(p.max_pae for p in ranked if p.pae is not None)
             records.atomic_write_bytes(record_dir / "pae.png", figure_png(
-                plot_pae(with_pae, max_pae=max_pae, title=f"{title}: predicted aligned error")))
+                plot_pae(with_pae, max_pae=max_pae, title=f"{title}: predicted aligned error", **(chains or {}))))
         records.atomic_write_bytes(record_dir / "msa_coverage.png", figure_png(
-            plot_msa_coverage(msa, title=f"{title}: sequence coverage")))
+            plot_msa_coverage(msa, title=f"{title}: sequence coverage", **(chains or {}))))
 
 
 # --------------------------------------------------------------------------- many records
@@ -332,7 +394,6 @@ def predict_records(inputs: list[RecordInput], outdir: Path, session: Prediction
     rewritten after every record.
     """
     settings = session.settings
-    resume_key = session.resume_key()
     order = sorted(inputs, key=lambda r: len(r.query))   # stable: ties keep the FASTA order
     session.prepare([(r, outdir / r.folder_name) for r in order
                      if settings.overwrite or records.finished_state(outdir / r.folder_name) is None], outdir)
@@ -343,7 +404,7 @@ def predict_records(inputs: list[RecordInput], outdir: Path, session: Prediction
         prefix = f"[{number}/{len(order)}] {record.query.id} ({len(record.query)} aa): "
         state = records.finished_state(record_dir)
         if state is not None and not settings.overwrite:
-            records.check_same_settings(record_dir, state, resume_key)
+            records.check_same_settings(record_dir, state, session.resume_key(record))
             rows[record.query.id] = records.summary_row_of(state)
             session.log(f"{prefix}already finished, skipped (--overwrite to redo)")
             continue

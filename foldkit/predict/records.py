@@ -27,7 +27,8 @@ from foldkit.io.atomic import atomic_write_bytes, atomic_write_text, is_stale_te
 
 FINISHED_MARKER = "finished.json"
 SUMMARY_FILE = "summary.csv"
-SUMMARY_COLUMNS = ("id", "length", "best_model", "mean_plddt", "ptm", "seconds", "folder")
+SUMMARY_COLUMNS = ("id", "length", "best_model", "mean_plddt", "ptm", "seconds", "folder", "iptm",
+                   "ranking_confidence")
 
 
 # --------------------------------------------------------------------------- atomic writes
@@ -95,7 +96,9 @@ def clear_record_outputs(folder: Path) -> list[Path]:
 
 @dataclasses.dataclass(frozen=True)
 class SummaryRow:
-    """One line of ``summary.csv``."""
+    """One line of ``summary.csv``: the record's best prediction (for a complex, ``length`` is the residue
+    count of all chains, ``iptm`` its interface pTM; ``ranking_confidence`` is what ranked it: 0.8 ipTM +
+    0.2 pTM for a complex, else pTM, else mean pLDDT)."""
 
     id: str
     length: int
@@ -104,10 +107,15 @@ class SummaryRow:
     ptm: float | None
     seconds: float
     folder: str
+    iptm: float | None = None
+    ranking_confidence: float | None = None
 
     def as_csv(self) -> list[str]:
-        return [self.id, str(self.length), self.best_model, f"{self.mean_plddt:.2f}",
-                "" if self.ptm is None else f"{self.ptm:.4f}", f"{self.seconds:.1f}", self.folder]
+        def number(value: float | None) -> str:
+            return "" if value is None else f"{value:.4f}"
+
+        return [self.id, str(self.length), self.best_model, f"{self.mean_plddt:.2f}", number(self.ptm),
+                f"{self.seconds:.1f}", self.folder, number(self.iptm), number(self.ranking_confidence)]
 
 
 def finished_state(record_dir: Path) -> dict | None:

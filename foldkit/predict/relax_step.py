@@ -6,6 +6,7 @@ alone relaxes all). Files, per relaxed prediction ``<name>``:
 
 * ``relaxed_<name>.pdb`` (hydrogens, pLDDT as B-factor of every atom) and
   ``relaxed_<name>.cif`` (the same atoms, pLDDT also in ``_ma_qa_metric``);
+  the chains of a complex are relaxed together and keep their ids;
 * ``relax_metrics.json``: per name AlphaFold2's ``remaining_violations``
   (0/1 per residue) and ``remaining_violations_count``, plus energies,
   attempts, RMSDs and rounds (:class:`foldkit.relax.RelaxMetrics`), the
@@ -30,7 +31,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from foldkit.io.structure import to_pdb_string
 from foldkit.predict import outputs as out
 from foldkit.predict import records
 from foldkit.relax.config import RelaxSettings
@@ -97,7 +97,7 @@ class RelaxedModels:
 
     def pdb_text(self, prediction: out.Prediction) -> str:
         """The relaxed PDB of a prediction, else its unrelaxed PDB."""
-        return self.pdb.get(prediction.name) or to_pdb_string(prediction.protein)
+        return self.pdb.get(prediction.name) or out.pdb_text(prediction)
 
     def cif_text(self, prediction: out.Prediction, block_name: str) -> str:
         return self.cif.get(prediction.name) or out.model_cif_string(prediction, block_name)
@@ -135,8 +135,10 @@ def _relax_one(prediction: out.Prediction, settings: RelaxSettings, block_name: 
     """Relax one prediction: the entry for relax_metrics.json plus its texts (under '_pdb' / '_cif')."""
     from foldkit.relax import relax_chains, relaxed_mmcif_string, relaxed_pdb_string
 
-    result = relax_chains([prediction.protein], settings, prediction.name, log)
-    relaxed_prediction = dataclasses.replace(prediction, protein=result.chains[0].protein)
+    result = relax_chains(list(prediction.structure_chains), settings, prediction.name, log)
+    relaxed_chains = tuple(chain.protein for chain in result.chains)
+    relaxed_prediction = (dataclasses.replace(prediction, chains=relaxed_chains) if prediction.chains
+                          else dataclasses.replace(prediction, protein=relaxed_chains[0]))
     pdb_text = relaxed_pdb_string(result.chains)
     cif_text = relaxed_mmcif_string(result.chains, block_name) + out.modelcif_qa_text(relaxed_prediction)
     entry = {"status": "relaxed", **result.metrics.to_json()}
@@ -153,7 +155,7 @@ def relax_ranked(record_dir: Path, ranked: list[out.Prediction], choice: RelaxCh
     relaxed = RelaxedModels({}, {})
     for prediction in chosen:
         name = prediction.name
-        key = {"name": name, "input_sha256": _sha256(to_pdb_string(prediction.protein)), "settings": settings_record}
+        key = {"name": name, "input_sha256": _sha256(out.pdb_text(prediction)), "settings": settings_record}
         stored = _reusable(record_dir, previous.get(name), key)
         if stored is not None:
             entry = previous[name]

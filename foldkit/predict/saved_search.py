@@ -8,7 +8,8 @@ settings. A later run of the same record (a resumed, interrupted or
 ``--overwrite`` run) reads the saved alignment instead of searching again
 when that description matches exactly; otherwise it searches and replaces it.
 Both files are written atomically; prediction outputs are cleared between
-runs, these two are not.
+runs, these two are not. A complex keeps one pair per distinct chain,
+``msa_search_<chain id>.a3m`` / ``.json`` (``stem``).
 """
 
 from __future__ import annotations
@@ -24,8 +25,14 @@ from foldkit.io.atomic import atomic_write_text
 from foldkit.io.msa_files import Msa, format_a3m, read_a3m
 from foldkit.msa.search import UNIREF90_SETTINGS, JackhmmerSettings
 
-SEARCH_A3M = "msa_search.a3m"
-SEARCH_KEY = "msa_search.json"
+SEARCH_STEM = "msa_search"
+SEARCH_A3M = f"{SEARCH_STEM}.a3m"
+SEARCH_KEY = f"{SEARCH_STEM}.json"
+
+
+def chain_stem(chain_id: str) -> str:
+    """The file stem of a complex chain's saved search."""
+    return f"{SEARCH_STEM}_{chain_id}"
 
 
 def search_key(sequence: str, databases: Iterable[Path],
@@ -40,9 +47,9 @@ def search_key(sequence: str, databases: Iterable[Path],
             "settings": dataclasses.asdict(settings)}
 
 
-def load(record_dir: Path, key: dict) -> Msa | None:
+def load(record_dir: Path, key: dict, stem: str = SEARCH_STEM) -> Msa | None:
     """The saved alignment when its description equals ``key`` (and it parses); else None."""
-    a3m, description = record_dir / SEARCH_A3M, record_dir / SEARCH_KEY
+    a3m, description = record_dir / f"{stem}.a3m", record_dir / f"{stem}.json"
     if not (a3m.is_file() and description.is_file()):
         return None
     try:
@@ -53,8 +60,8 @@ def load(record_dir: Path, key: dict) -> Msa | None:
         return None
 
 
-def save(record_dir: Path, key: dict, msa: Msa) -> None:
+def save(record_dir: Path, key: dict, msa: Msa, stem: str = SEARCH_STEM) -> None:
     """Write the alignment, then its description (a crash in between leaves no matching pair)."""
-    (record_dir / SEARCH_KEY).unlink(missing_ok=True)
-    atomic_write_text(record_dir / SEARCH_A3M, format_a3m(msa))
-    atomic_write_text(record_dir / SEARCH_KEY, json.dumps(key, indent=1) + "\n")
+    (record_dir / f"{stem}.json").unlink(missing_ok=True)
+    atomic_write_text(record_dir / f"{stem}.a3m", format_a3m(msa))
+    atomic_write_text(record_dir / f"{stem}.json", json.dumps(key, indent=1) + "\n")

@@ -68,11 +68,15 @@ class ServerSource:
         """ColabFold's ``msa_mode`` name for this source."""
         return "mmseqs2_uniref_env" if self.use_env else "mmseqs2_uniref"
 
-    def resume_description(self) -> dict:
-        """What a finished prediction must share with this run to be skipped."""
-        return {"msa_server": {"url": self.url, "templates": self.templates,
-                               "max_template_date": None if self.max_template_date is None
-                               else self.max_template_date.isoformat()}}
+    def resume_description(self, kind: str = "monomer") -> dict:
+        """What a finished prediction of this kind ('monomer' / 'multimer') must share with this run to be
+        skipped (complexes: the pairing strategy too)."""
+        described = {"url": self.url, "templates": self.templates,
+                     "max_template_date": None if self.max_template_date is None
+                     else self.max_template_date.isoformat()}
+        if kind == "multimer":
+            described["pairing"] = self.pairing
+        return {"msa_server": described}
 
     def check(self) -> "ServerSource":
         """Fail before anything is sent: the binaries the template step needs."""

@@ -1,4 +1,5 @@
-"""Matplotlib plots: pLDDT per residue, PAE heatmaps, MSA coverage, GDT curves.
+"""Matplotlib plots: pLDDT per residue, PAE heatmaps (with chain boundaries for complexes), MSA coverage,
+GDT curves.
 
 Figures are built with matplotlib's object API on the Agg canvas (no pyplot,
 no global state), so they work headless and in threads. Each function returns
@@ -54,14 +55,45 @@ def _named(curves, default_name: str) -> list[tuple[str, np.ndarray]]:
     return named
 
 
+def chain_starts(chain_lengths: Sequence[int] | None) -> list[int]:
+    """0-based first residue of every chain after the first (where a boundary line goes)."""
+    if not chain_lengths or len(chain_lengths) < 2:
+        return []
+    return [int(x) for x in np.cumsum(chain_lengths)[:-1]]
+
+
+def _mark_chains(axes, chain_lengths: Sequence[int] | None, chain_ids: Sequence[str] | None, *,
+                 vertical: bool = True, horizontal: bool = False, label_axis: str = "x") -> None:
+    """Lines between chains (at residue k + 0.5 on 1-based axes) and chain ids centred over each chain."""
+    if not chain_lengths or len(chain_lengths) < 2:
+        return
+    for start in chain_starts(chain_lengths):
+        if vertical:
+            axes.axvline(start + 0.5, color="black", linewidth=0.9, alpha=0.8)
+        if horizontal:
+            axes.axhline(start + 0.5, color="black", linewidth=0.9, alpha=0.8)
+    ids = list(chain_ids) if chain_ids else [chr(ord("A") + k) if k < 26 else str(k + 1)
+                                             for k in range(len(chain_lengths))]
+    ends = np.cumsum(chain_lengths)
+    centres = ends - np.asarray(chain_lengths) / 2 + 0.5
+    twin = axes.secondary_xaxis("top") if label_axis == "x" else axes.secondary_yaxis("right")
+    getattr(twin, f"set_{label_axis}ticks")(centres, ids)
+    twin.tick_params(length=0, labelsize=8)
+
+
 def plot_plddt(plddt, residue_numbers: Sequence[int] | None = None, title: str = "Predicted lDDT per residue",
-               ylabel: str = "pLDDT") -> Figure:
+               ylabel: str = "pLDDT", chain_lengths: Sequence[int] | None = None,
+               chain_ids: Sequence[str] | None = None) -> Figure:
     """pLDDT (0-100) per residue over the AlphaFold DB confidence bands.
 
     plddt: [L] array, a list of them, (name, [L]) pairs or {name: [L]}; the
     legend shows each curve's mean. residue_numbers: x values of the first
-    curve's residues (default 1..L).
+    curve's residues (default 1..L). chain_lengths (a complex, chains in
+    order): x runs over the concatenated chains, with a line between chains
+    and each chain's id (``chain_ids``, default A, B, ...) on top.
     """
+    if chain_lengths is not None and len(chain_lengths) > 1:
+        residue_numbers = None            # the position in the complex, not per-chain numbers
     curves = _named(plddt, "model")
     if not curves:
         raise ValueError("no pLDDT curves to plot")
@@ -74,12 +106,16 @@ def plot_plddt(plddt, residue_numbers: Sequence[int] | None = None, title: str =
     for name, values in curves:
         x = (np.asarray(residue_numbers) if residue_numbers is not None and len(residue_numbers) == len(values)
              else np.arange(1, len(values) + 1))
-        axes.plot(x, values, linewidth=1.3, label=f"{name} (mean {np.nanmean(values):.1f})")
+        breaks = [b for b in chain_starts(chain_lengths) if b < len(values)]
+        shown_x = np.insert(x.astype(np.float64), breaks, np.nan)        # no line across a chain boundary
+        shown = np.insert(values, breaks, np.nan)
+        axes.plot(shown_x, shown, linewidth=1.3, label=f"{name} (mean {np.nanmean(values):.1f})")
         longest = max(longest, len(values))
     axes.set_ylim(0, 100)
-    axes.set_xlabel("residue")
+    axes.set_xlabel("residue" if not chain_starts(chain_lengths) else "residue (chains concatenated)")
     axes.set_ylabel(ylabel)
-    axes.set_title(title)
+    axes.set_title(title, pad=18 if chain_starts(chain_lengths) else None)
+    _mark_chains(axes, chain_lengths, chain_ids)
     axes.grid(alpha=0.25)
     handles, labels = axes.get_legend_handles_labels()
     band_handles = [Patch(color=b.color, alpha=0.6) for b in PLDDT_BANDS]
@@ -88,10 +124,14 @@ def plot_plddt(plddt, residue_numbers: Sequence[int] | None = None, title: str =
     return figure
 
 
-def plot_pae(pae, max_pae: float | None = None, title: str = "Predicted aligned error") -> Figure:
+def plot_pae(pae, max_pae: float | None = None, title: str = "Predicted aligned error",
+             chain_lengths: Sequence[int] | None = None, chain_ids: Sequence[str] | None = None) -> Figure:
     """PAE heatmap(s) in Å: row = residue the structure is aligned on, column = residue scored.
 
     pae: [L, L] array, a list of them, (name, [L, L]) pairs or {name: [L, L]}.
+    chain_lengths (a complex): lines at the chain boundaries, which frame the
+    intra-chain blocks on the diagonal and the interface blocks off it; chain
+    ids (``chain_ids``, default A, B, ...) label the columns.
     """
     matrices = _named(pae, "model") if not (isinstance(pae, np.ndarray) and pae.ndim == 2) else [("", pae)]
     if not matrices:
@@ -108,9 +148,12 @@ def plot_pae(pae, max_pae: float | None = None, title: str = "Predicted aligned 
         n = matrix.shape[0]
         image = axes.imshow(matrix, cmap="Greens_r", vmin=0, vmax=top, extent=(0.5, n + 0.5, n + 0.5, 0.5),
                             interpolation="nearest")
-        axes.set_title(name or title, fontsize=9)
+        if chain_lengths is not None and sum(chain_lengths) != n:
+            raise ValueError(f"chain lengths {list(chain_lengths)} do not add up to the PAE size {n}")
+        axes.set_title(name or title, fontsize=9, pad=18 if chain_starts(chain_lengths) else None)
         axes.set_xlabel("scored residue")
         axes.set_ylabel("aligned residue")
+        _mark_chains(axes, chain_lengths, chain_ids, vertical=True, horizontal=True)
     figure.colorbar(image, ax=list(axes_row), shrink=0.85, label="expected position error (Å)")
     if count > 1:
         figure.suptitle(title)
@@ -144,10 +187,11 @@ def msa_arrays(msa) -> tuple[np.ndarray, np.ndarray]:
     return present, identity
 
 
-def plot_msa_coverage(msa, title: str = "Sequence coverage") -> Figure:
+def plot_msa_coverage(msa, title: str = "Sequence coverage", chain_lengths: Sequence[int] | None = None,
+                      chain_ids: Sequence[str] | None = None) -> Figure:
     """ColabFold-style coverage: every sequence (sorted by identity to the query, most similar on
     top) drawn where it is aligned, coloured by its identity; the black line counts the aligned
-    sequences per position."""
+    sequences per position. chain_lengths (a complex's merged MSA): lines between the chains."""
     present, identity = msa_arrays(msa)
     order = np.argsort(-identity, kind="stable")
     image = np.where(present[order], identity[order, None], np.nan)      # [N, L]
@@ -161,7 +205,8 @@ def plot_msa_coverage(msa, title: str = "Sequence coverage") -> Figure:
     axes.set_ylim(0, max(n, 1))
     axes.set_xlabel("position")
     axes.set_ylabel("sequences")
-    axes.set_title(f"{title} ({n} sequences)")
+    axes.set_title(f"{title} ({n} sequences)", pad=18 if chain_starts(chain_lengths) else None)
+    _mark_chains(axes, chain_lengths, chain_ids)
     figure.colorbar(shown, ax=axes, label="sequence identity to query")
     return figure
 

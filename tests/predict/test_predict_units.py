@@ -105,7 +105,9 @@ def test_summary_csv_and_finished_marker(tmp_path):
     records.write_summary(tmp_path, [row])
     rows = list(csv.DictReader((tmp_path / "summary.csv").open()))
     assert rows == [{"id": "q1", "length": "22", "best_model": "model_1_ptm_seed_0", "mean_plddt": "71.23",
-                     "ptm": "", "seconds": "12.3", "folder": "q1"}]
+                     "ptm": "", "seconds": "12.3", "folder": "q1", "iptm": "", "ranking_confidence": ""}]
+    old = {"summary": {k: v for k, v in state["summary"].items() if k not in ("iptm", "ranking_confidence")}}
+    assert records.summary_row_of(old) == row        # markers written before the new columns still load
 
 
 def test_ctrl_c_exits_130_with_message_and_no_partial_record(tmp_path, capsys, monkeypatch):

@@ -18,8 +18,8 @@ needs_binaries = pytest.mark.skipif(not all(shutil.which(b) for b in ("hhblits",
 
 
 @needs_binaries
-def test_every_monomer_case_passes_twice_multimer_is_not_implemented():
-    """`python -m foldkit.testing.golden .../pipeline --only pipeline --data-dir .../data` (about 10 s)."""
+def test_every_case_passes_monomer_twice_multimer_stored_and_searched():
+    """`python -m foldkit.testing.golden .../pipeline --only pipeline --data-dir .../data` (about 25 s)."""
     result = subprocess.run([sys.executable, "-m", "foldkit.testing.golden", str(PIPELINE), "--only", "pipeline",
                              "--data-dir", str(PIPELINE / "data")], capture_output=True, text=True, cwd=REPO_ROOT,
                             timeout=600)
@@ -32,9 +32,14 @@ def test_every_monomer_case_passes_twice_multimer_is_not_implemented():
     assert any("msas/uniref90_hits.sto" in line and "byte-identical" in line for line in lines)
     assert any("template_processing_log" in line and "PASS" in line for line in lines)
     for case in ("multi_hetero_2chain", "multi_homo_2copies"):
-        assert "FAIL" in case_lines[f"pipeline/{case}"]
-        assert any(line.startswith(f"pipeline/{case} ") and "not implemented" in line for line in lines)
-    assert lines[-1] == "golden: 6 passed, 2 failed" and result.returncode == 1
+        assert "PASS" in case_lines[f"pipeline/{case}"], result.stdout[-3000:]
+        names = {line.split()[1] for line in lines if line.startswith(f"pipeline/{case} ")}
+        # processed features, chain raw features, pairing inputs, the template log, own searches' files
+        assert {"msa", "bert_mask", "cluster_bias_mask", "chain_A/msa", "pair_input_A_1/asym_id",
+                "pair_input_A_2/sym_id" if "homo" in case else "pair_input_B_1/msa_all_seq",
+                "template_processing_log", "search/msa", "msas/chain_id_map.json", "msas/A/pdb_hits.sto"} <= names
+    assert any("msas/A/pdb_hits.sto" in line and "byte-identical" in line for line in lines)
+    assert lines[-1] == "golden: 8 passed, 0 failed" and result.returncode == 0
 
 
 def test_multimer_registry_is_pluggable(tmp_path):

@@ -9,6 +9,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
 from casp_inputs import (  # noqa: E402
     TargetSet,
+    chains_fasta_text,
     check_group,
     existing_models,
     target_fasta_text,
@@ -65,6 +66,11 @@ if MSA["mode"] == "a3m_dir" and not MSA.get("a3m_dir"):
 wildcard_constraints:
     target="[THR][0-9]{4}(s[0-9]+)?",
 
+COMPLEX_TARGETS = sorted(t for t, query in QUERIES.items() if ":" in query.sequence)
+if COMPLEX_TARGETS:
+    wildcard_constraints:
+        complex="|".join(COMPLEX_TARGETS),
+
 REPORT_DIR = f"{RESULTS}/report"
 REPORT_FILES = [f"{REPORT_DIR}/{name}" for name in
                 ("report.md", "report.html", "per_target.csv", "per_model.csv", "gdt_curves.png", "gdt_by_unit.png")]
@@ -83,8 +89,9 @@ def model_options(predict):
     else:
         raise WorkflowError("predict: set params_dir (a folder of params_<model>.npz, e.g. from "
                             "`foldkit params fetch DIR`) or a bundled model")
-    options += ["--num-seeds", str(int(predict.get("num_seeds", 1))),
-                "--random-seed", str(int(predict.get("random_seed", 0)))]
+    if str(predict.get("num_seeds", "")).strip():      # empty: foldkit's default (1 per monomer, 5 per multimer model)
+        options += ["--num-seeds", str(int(predict["num_seeds"]))]
+    options += ["--random-seed", str(int(predict.get("random_seed", 0)))]
     relax = str(predict.get("models_to_relax", "best"))
     if relax not in ("best", "all", "none"):
         raise WorkflowError(f"predict.models_to_relax must be best, all or none, not {relax!r}")

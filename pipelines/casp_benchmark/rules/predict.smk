@@ -1,5 +1,7 @@
 # Per target: its FASTA (record id = target name), an MSA (CPU) and `foldkit predict` (GPU-labelled),
-# then the CASP-named model folder that `foldkit score-set` reads.
+# then the CASP-named model folder that `foldkit score-set` reads.  A complex target (chains separated by
+# ':' or one record per chain) is aligned chain by chain (msas/<T>.chains/<T>_<chain>.a3m; mode af2:
+# AlphaFold-Multimer's searches) and predicted with the multimer models.
 
 
 rule write_target:
@@ -9,6 +11,22 @@ rule write_target:
         f"{RESULTS}/inputs/{{target}}.fasta",
     params:
         text=lambda wildcards: target_fasta_text(wildcards.target, QUERIES[wildcards.target]),
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    run:
+        Path(output[0]).write_text(params.text)
+
+
+rule write_chains:
+    """A complex target's distinct chains, one record <T>_<chain id> each."""
+    input:
+        lambda wildcards: TARGET_SET.target_fasta(wildcards.complex),
+    output:
+        f"{RESULTS}/inputs/{{complex}}.chains.fasta",
+    params:
+        text=lambda wildcards: chains_fasta_text(wildcards.complex, QUERIES[wildcards.complex]),
     threads: 1
     resources:
         mem_mb=500,
@@ -99,6 +117,35 @@ elif MSA["mode"] == "server":
 
 elif MSA["mode"] == "a3m_dir":
 
+    rule msa_chains:
+        """A complex target's alignments <a3m_dir>/<T>_<chain>.a3m (or ColabFold's <T>.a3m) copied into
+        msas/<T>.chains/."""
+        input:
+            f"{RESULTS}/inputs/{{complex}}.chains.fasta",
+        output:
+            directory(f"{RESULTS}/msas/{{complex}}.chains"),
+        log:
+            f"{RESULTS}/logs/msa/{{complex}}.log",
+        params:
+            a3m_dir=MSA.get("a3m_dir", ""),
+        threads: 1
+        resources:
+            mem_mb=500,
+            runtime=5,
+        run:
+            import shutil
+
+            folder = Path(params.a3m_dir)
+            name = wildcards.complex
+            found = sorted(p for p in folder.glob(f"{name}_*") if p.is_file()) + \
+                [p for p in (folder / f"{name}.a3m",) if p.is_file()]
+            if not found:
+                raise WorkflowError(f"no alignment of complex {name} in {folder} ({name}_<chain>.a3m or {name}.a3m)")
+            Path(output[0]).mkdir(parents=True, exist_ok=True)
+            for path in found:
+                shutil.copyfile(path, Path(output[0]) / path.name)
+            Path(log[0]).write_text("".join(f"{p} copied\n" for p in found))
+
     rule msa:
         """A precomputed alignment <a3m_dir>/<target>.a3m."""
         input:
@@ -117,6 +164,28 @@ elif MSA["mode"] == "a3m_dir":
             "cp {input} {output} 2> {log}"
 
 else:
+
+    rule msa_chains:
+        """`foldkit msa` of a complex target's distinct chains into msas/<T>.chains/<T>_<chain>.a3m."""
+        input:
+            fasta=f"{RESULTS}/inputs/{{complex}}.chains.fasta",
+            databases=MSA.get("databases", []) if MSA["mode"] == "search" else [],
+        output:
+            directory(f"{RESULTS}/msas/{{complex}}.chains"),
+        log:
+            f"{RESULTS}/logs/msa/{{complex}}.log",
+        params:
+            foldkit=FOLDKIT,
+            options=msa_options(MSA),
+        threads: int(MSA.get("threads", 4))
+        resources:
+            mem_mb=int(MSA.get("mem_mb", 8000)),
+            runtime=int(MSA.get("runtime", 120)),
+        conda:
+            "../../../environment.yml"
+        shell:
+            "mkdir -p {output} && {params.foldkit} msa {input.fasta} -o {output} {params.options} --cpu {threads}"
+            " --no-progress > {log} 2>&1"
 
     rule msa:
         """`foldkit msa`: query only (mode single) or a jackhmmer/MMseqs2 search (mode search)."""
@@ -142,7 +211,11 @@ else:
 
 
 if MSA["mode"] not in ("af2", "server"):
-    PREDICT_MSA = f"{RESULTS}/msas/{{target}}.a3m"
+    def PREDICT_MSA(wildcards):
+        if wildcards.target in COMPLEX_TARGETS:
+            return f"{RESULTS}/msas/{wildcards.target}.chains"
+        return f"{RESULTS}/msas/{wildcards.target}.a3m"
+
     PREDICT_SHELL = ("{params.foldkit} predict {input.fasta} -o {params.outdir} --msa {input.msa} {params.options}"
                      " > {log} 2>&1")
 

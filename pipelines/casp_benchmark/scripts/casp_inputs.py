@@ -5,7 +5,7 @@ from pathlib import Path
 
 from foldkit.errors import InputError
 from foldkit.eval.casp import parse_model_name, structure_stem
-from foldkit.io.fasta import Query, read_fasta
+from foldkit.io.fasta import Query
 
 TARGET_SUFFIX = ".fasta"
 
@@ -67,12 +67,38 @@ def target_names(target_set: TargetSet, targets: list[str] | str) -> list[str]:
 
 
 def target_query(target_set: TargetSet, target: str) -> Query:
-    """The single sequence record of ``<T>.fasta``."""
+    """The record of ``<T>.fasta``: one sequence, or a complex (assembly targets such as H1106): one record
+    with chains separated by ':' (ColabFold), or one record per chain (AlphaFold2's convention), returned
+    as one record with ':' between the chains in file order."""
+    from foldkit.io.fasta import parse_fasta
+    from foldkit.io.textfile import display_name, read_text
+
     path = target_set.target_fasta(target)
-    queries = read_fasta(path)
-    if len(queries) != 1:
-        raise InputError(f"a target file must hold one sequence, found {len(queries)}", path=str(path))
-    return queries[0]
+    queries = parse_fasta(read_text(path), display_name(path), chain_separator=True, unique_ids=False)
+    if len(queries) == 1:
+        chains = queries[0].sequence.split(":")
+    else:
+        if any(":" in q.sequence for q in queries):
+            raise InputError("a target file holds one record ('SEQA:SEQB' for a complex) or one record per chain, "
+                             f"not several records with ':' ({len(queries)} records)", path=str(path))
+        chains = [q.sequence for q in queries]
+    if "" in chains:
+        raise InputError("empty chain: ':' separates the chains of a complex", path=str(path),
+                         record=queries[0].id, line=queries[0].line)
+    return Query(queries[0].id, queries[0].description, ":".join(chains), queries[0].line)
+
+
+def distinct_chains(query: Query) -> list[tuple[str, str]]:
+    """(chain id, sequence) of each distinct chain of a complex target (A, B, ... of the first copies)."""
+    from foldkit.io.complexes import make_complex
+
+    made = make_complex(query.id, query.description, [(s, "") for s in query.sequence.split(":")])
+    return [(chain.chain_id, chain.sequence) for chain in made.distinct_chains]
+
+
+def chains_fasta_text(target: str, query: Query) -> str:
+    """A complex target's distinct chains as records ``<T>_<chain id>`` (what its MSA job aligns)."""
+    return "".join(f">{target}_{chain_id}\n{sequence}\n" for chain_id, sequence in distinct_chains(query))
 
 
 def target_fasta_text(target: str, query: Query) -> str:

@@ -1,5 +1,6 @@
 # Inputs and settings shared by the predict_batch rules.
 
+import re
 import shlex
 import sys
 
@@ -7,7 +8,7 @@ from snakemake.exceptions import WorkflowError
 
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
-from batch_inputs import fasta_text, load_records  # noqa: E402
+from batch_inputs import chains_fasta_text, fasta_text, load_records  # noqa: E402
 from foldkit.commands.af2_options import options_from_config  # noqa: E402
 from foldkit.commands.predict import server_options_from_config  # noqa: E402
 from foldkit.errors import InputError  # noqa: E402
@@ -23,7 +24,7 @@ except InputError as error:
     raise WorkflowError(f"predict_batch input: {error}")
 
 wildcard_constraints:
-    name="[A-Za-z0-9._+=@,-]+",
+    name="|".join(re.escape(name) for name in sorted(RECORDS)),
 
 if MSA["mode"] not in ("single", "search", "a3m_dir", "af2", "server"):
     raise WorkflowError(f"msa.mode must be single, search, a3m_dir, af2 or server, not {MSA['mode']!r}")
@@ -31,6 +32,13 @@ if MSA["mode"] == "search" and not MSA.get("databases"):
     raise WorkflowError("msa.mode is search but msa.databases is empty")
 if MSA["mode"] == "a3m_dir" and not MSA.get("a3m_dir"):
     raise WorkflowError("msa.mode is a3m_dir but msa.a3m_dir is empty")
+
+
+COMPLEXES = sorted(name for name, record in RECORDS.items() if record.is_complex)
+MONOMERS = sorted(name for name, record in RECORDS.items() if not record.is_complex)
+if COMPLEXES:
+    wildcard_constraints:
+        complex="|".join(re.escape(name) for name in COMPLEXES),
 
 
 def model_options(predict):
@@ -44,8 +52,9 @@ def model_options(predict):
     else:
         raise WorkflowError("predict: set params_dir (a folder of params_<model>.npz, e.g. from "
                             "`foldkit params fetch DIR`) or a bundled model")
-    options += ["--num-seeds", str(int(predict.get("num_seeds", 1))),
-                "--random-seed", str(int(predict.get("random_seed", 0)))]
+    if str(predict.get("num_seeds", "")).strip():      # empty: foldkit's default (1 per monomer, 5 per multimer model)
+        options += ["--num-seeds", str(int(predict["num_seeds"]))]
+    options += ["--random-seed", str(int(predict.get("random_seed", 0)))]
     relax = str(predict.get("models_to_relax", "best"))
     if relax not in ("best", "all", "none"):
         raise WorkflowError(f"predict.models_to_relax must be best, all or none, not {relax!r}")

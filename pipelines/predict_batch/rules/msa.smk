@@ -1,4 +1,6 @@
-# One FASTA and one alignment per record (CPU jobs).
+# One FASTA and one alignment per record (CPU jobs).  A complex (chains separated by ':') gets the
+# FASTA of its distinct chains too, and its alignments are one file per distinct chain in a folder
+# msas/<name>.chains/<name>_<chain>.a3m (or, mode af2, AlphaFold-Multimer's searches in af2/<name>/<name>/msas/).
 
 
 rule write_record:
@@ -17,11 +19,28 @@ rule write_record:
         Path(output[0]).write_text(params.text)
 
 
+rule write_chains:
+    """A complex's distinct chains, one record <name>_<chain id> each (what its MSA job aligns)."""
+    input:
+        lambda wildcards: RECORDS[wildcards.complex].source.rsplit(":", 1)[0],
+    output:
+        f"{RESULTS}/inputs/{{complex}}.chains.fasta",
+    params:
+        text=lambda wildcards: chains_fasta_text(RECORDS[wildcards.complex]),
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    run:
+        Path(output[0]).write_text(params.text)
+
+
 if MSA["mode"] == "af2":
 
     rule msa:
         """`foldkit msa --af2-data-dir ...`: AlphaFold2's searches and template search into
-        af2/<name>/<name>/msas/ (uniref90_hits.sto, ..., pdb_hits.hhr); msa.a3m is written last."""
+        af2/<name>/<name>/msas/ (uniref90_hits.sto, ..., pdb_hits.hhr); msa.a3m is written last.
+        A complex: AlphaFold-Multimer's searches per distinct chain into msas/<chain>/."""
         input:
             fasta=f"{RESULTS}/inputs/{{name}}.fasta",
         output:
@@ -85,6 +104,35 @@ elif MSA["mode"] == "server":
 
 elif MSA["mode"] == "a3m_dir":
 
+    rule msa_chains:
+        """A complex's precomputed alignments: <a3m_dir>/<name>_<chain>.a3m (.sto, .paired.a3m) per distinct
+        chain, or ColabFold's complex A3M <a3m_dir>/<name>.a3m, copied into msas/<name>.chains/."""
+        input:
+            f"{RESULTS}/inputs/{{complex}}.chains.fasta",
+        output:
+            directory(f"{RESULTS}/msas/{{complex}}.chains"),
+        log:
+            f"{RESULTS}/logs/msa/{{complex}}.log",
+        params:
+            a3m_dir=MSA.get("a3m_dir", ""),
+        threads: 1
+        resources:
+            mem_mb=500,
+            runtime=5,
+        run:
+            import shutil
+
+            folder = Path(params.a3m_dir)
+            name = wildcards.complex
+            found = sorted(p for p in folder.glob(f"{name}_*") if p.is_file()) + \
+                [p for p in (folder / f"{name}.a3m",) if p.is_file()]
+            if not found:
+                raise WorkflowError(f"no alignment of complex {name} in {folder} ({name}_<chain>.a3m or {name}.a3m)")
+            Path(output[0]).mkdir(parents=True, exist_ok=True)
+            for path in found:
+                shutil.copyfile(path, Path(output[0]) / path.name)
+            Path(log[0]).write_text("".join(f"{p} copied\n" for p in found))
+
     rule msa:
         """A precomputed alignment <a3m_dir>/<name>.a3m."""
         input:
@@ -103,6 +151,28 @@ elif MSA["mode"] == "a3m_dir":
             "cp {input} {output} 2> {log}"
 
 else:
+
+    rule msa_chains:
+        """`foldkit msa` of a complex's distinct chains into msas/<name>.chains/<name>_<chain>.a3m."""
+        input:
+            fasta=f"{RESULTS}/inputs/{{complex}}.chains.fasta",
+            databases=MSA.get("databases", []) if MSA["mode"] == "search" else [],
+        output:
+            directory(f"{RESULTS}/msas/{{complex}}.chains"),
+        log:
+            f"{RESULTS}/logs/msa/{{complex}}.log",
+        params:
+            foldkit=FOLDKIT,
+            options=msa_options(MSA),
+        threads: int(MSA.get("threads", 4))
+        resources:
+            mem_mb=int(MSA.get("mem_mb", 8000)),
+            runtime=int(MSA.get("runtime", 120)),
+        conda:
+            "../../../environment.yml"
+        shell:
+            "mkdir -p {output} && {params.foldkit} msa {input.fasta} -o {output} {params.options} --cpu {threads}"
+            " --no-progress > {log} 2>&1"
 
     rule msa:
         """`foldkit msa`: query only (mode single) or a jackhmmer/MMseqs2 search (mode search)."""

@@ -1,6 +1,7 @@
 # One `foldkit predict` job per record (GPU-labelled).  foldkit writes
 # records/<name>/<name>/ (ranked_0.pdb, ..., finished.json) and records/<name>/summary.csv;
 # when Snakemake reruns a job it deletes finished.json, so foldkit redoes that record.
+# A complex runs the multimer models of predict.params_dir with its per-chain alignments (--msa DIR).
 
 
 # mode af2: the record's msas/ folder is copied from the msa job, and foldkit predict reads it with
@@ -22,7 +23,11 @@ elif MSA["mode"] == "server":
                      "{params.foldkit} predict {input.fasta} -o {params.outdir} {params.server} {params.options} "
                      "> {log} 2>&1")
 else:
-    PREDICT_MSA = f"{RESULTS}/msas/{{name}}.a3m"
+    def PREDICT_MSA(wildcards):
+        if RECORDS[wildcards.name].is_complex:
+            return f"{RESULTS}/msas/{wildcards.name}.chains"
+        return f"{RESULTS}/msas/{wildcards.name}.a3m"
+
     PREDICT_SHELL = "{params.foldkit} predict {input.fasta} -o {params.outdir} --msa {input.msa} {params.options} > {log} 2>&1"
 
 

@@ -2,8 +2,11 @@
 
 Every record becomes one job named by foldkit's own file-safe id
 (:func:`foldkit.io.fasta.safe_record_name`), so the workflow's folders match
-the ones ``foldkit predict`` writes. Problems raise :class:`InputError`
-naming the file, record and line.
+the ones ``foldkit predict`` writes. A record whose chains are separated by
+``:`` (ColabFold's convention) is a complex: its MSA job aligns each distinct
+chain (``<name>_A``, ``<name>_B``, ... as ``foldkit predict --msa DIR``
+reads them) and its prediction runs the multimer models. Problems raise
+:class:`InputError` naming the file, record and line.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import dataclasses
 from pathlib import Path
 
 from foldkit.errors import InputError
+from foldkit.io.complexes import SEPARATOR, make_complex
 from foldkit.io.fasta import Query, read_fasta, safe_record_name
 
 FASTA_SUFFIXES = (".fasta", ".fa", ".faa", ".fas", ".fasta.gz", ".fa.gz", ".faa.gz", ".fas.gz")
@@ -25,11 +29,23 @@ class BatchRecord:
     name: str          # file-safe id: folder and file names
     record_id: str     # id written to the record's FASTA header
     description: str
-    sequence: str
+    sequence: str      # chains of a complex separated by ':'
     source: str        # "path:line" of the record
+
+    @property
+    def is_complex(self) -> bool:
+        return SEPARATOR in self.sequence
+
+    def distinct_chains(self) -> list[tuple[str, str]]:
+        """(chain id, sequence) of the first copy of every distinct chain (A, B, ... in the order given)."""
+        made = make_complex(self.record_id, self.description, [(s, "") for s in self.sequence.split(SEPARATOR)])
+        return [(chain.chain_id, chain.sequence) for chain in made.distinct_chains]
 
 
 def _record(query: Query, record_id: str, path: Path) -> BatchRecord:
+    if SEPARATOR in query.sequence and "" in query.sequence.split(SEPARATOR):
+        raise InputError("empty chain: ':' separates the chains of a complex (remove the extra ':')",
+                         path=str(path), record=query.id, line=query.line)
     return BatchRecord(name=safe_record_name(record_id), record_id=record_id, description=query.description,
                        sequence=query.sequence, source=f"{path}:{query.line}")
 
@@ -43,7 +59,8 @@ def records_from_folder(folder: str | Path) -> list[BatchRecord]:
     if not files:
         raise InputError(f"no FASTA file ({', '.join(FASTA_SUFFIXES[:4])}, optionally .gz) in the folder",
                          path=str(folder))
-    return [_record(query, query.id, path) for path in files for query in read_fasta(path)]
+    return [_record(query, query.id, path) for path in files
+            for query in read_fasta(path, chain_separator=True)]
 
 
 def records_from_samplesheet(samplesheet: str | Path) -> list[BatchRecord]:
@@ -68,7 +85,7 @@ def records_from_samplesheet(samplesheet: str | Path) -> list[BatchRecord]:
             path = Path(fasta) if Path(fasta).is_absolute() else samplesheet.parent / fasta
             if not path.is_file():
                 raise InputError(f"FASTA file {fasta!r} not found", path=str(samplesheet), record=sample_id, line=line)
-            queries = read_fasta(path)
+            queries = read_fasta(path, chain_separator=True)
             if len(queries) > 1:
                 queries = [q for q in queries if q.id == sample_id]
                 if not queries:
@@ -107,3 +124,9 @@ def fasta_text(record: BatchRecord) -> str:
     header = f">{record.record_id} {record.description}".rstrip()
     lines = [record.sequence[i:i + 80] for i in range(0, len(record.sequence), 80)]
     return header + "\n" + "\n".join(lines) + "\n"
+
+
+def chains_fasta_text(record: BatchRecord) -> str:
+    """The distinct chains of a complex as records ``<name>_<chain id>`` (what its MSA job aligns; the
+    alignments ``<name>_<chain id>.a3m`` are those ``foldkit predict --msa DIR`` reads for the complex)."""
+    return "".join(f">{record.name}_{chain_id}\n{sequence}\n" for chain_id, sequence in record.distinct_chains())
