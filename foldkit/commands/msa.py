@@ -27,8 +27,11 @@ def add_parser(subparsers) -> None:
                     "OUTPUT/<record>/msas/ (uniref90_hits.sto, mgnify_hits.sto, bfd_uniref_hits.a3m or "
                     "small_bfd_hits.sto, pdb_hits.hhr), which `foldkit predict -o OUTPUT --use-precomputed-msas` "
                     "reads; a complex record (chains separated by ':') gets AlphaFold-Multimer's searches per "
-                    "distinct chain in OUTPUT/<record>/msas/<chain>/ (UniProt for pairing, hmmsearch templates). With --msa-server, the MSAs come from an MMseqs2 server (ColabFold's API) instead: "
-                    "the sequences are sent to that server.")
+                    "distinct chain in OUTPUT/<record>/msas/<chain>/ (UniProt for pairing, hmmsearch templates). "
+                    "With --msa-server, the MSAs come from an MMseqs2 server (ColabFold's API) instead: "
+                    "the sequences are sent to that server; a complex record gets ColabFold's complex A3M "
+                    "(paired rows from the server's pairing, then each distinct chain's rows), which "
+                    "`foldkit predict --msa` reads.")
     parser.add_argument("query", type=Path, nargs="?", help="query FASTA (one or more records)")
     parser.add_argument("--db", type=Path, action="append", default=[],
                         help="FASTA database (plain or .gz); repeat for several, merged in order")
@@ -87,17 +90,44 @@ def server_cache_dirs(queries, output: Path, many: bool) -> dict[str, Path]:
     return {q.id: folder / "msa_server" / names[q.id] for q in queries}
 
 
-def fetch_from_server(queries, args, url: str, many: bool):
-    """One Msa per query from the MSA server (UniRef + environmental rows merged as ColabFold does)."""
+def fetch_from_server(queries, args, url: str, many: bool) -> list:
+    """Per query from the MSA server: an Msa (UniRef + environmental rows merged as ColabFold does), or for a
+    complex record (chains separated by ':') the text of ColabFold's complex A3M."""
     from foldkit.msa.server import fetch_server_msas
 
     if args.db:
         raise InputError("give either --db (a local search) or --msa-server, not both")
+    complexes = _server_complexes(queries, args)
     cache_dirs = server_cache_dirs(queries, args.output, many)
-    results = fetch_server_msas([(q.id, q.sequence) for q in queries], cache_dirs, url=url,
-                                use_env=not args.msa_server_uniref_only, pairing=None, templates=args.templates,
+    sent = [(q.id, [c.sequence for c in complexes[q.id].chains] if q.id in complexes else q.sequence)
+            for q in queries]
+    results = fetch_server_msas(sent, cache_dirs, url=url, use_env=not args.msa_server_uniref_only,
+                                pairing="greedy" if complexes else None, templates=args.templates,
                                 progress=not args.no_progress)
-    return [results[q.id].unpaired for q in queries]
+    return [_complex_a3m(complexes[q.id], results[q.id]) if q.id in complexes else results[q.id].unpaired
+            for q in queries]
+
+
+def _server_complexes(queries, args) -> dict:
+    """Record id -> Complex for the records with ':' (checked before anything is sent)."""
+    from foldkit.io.complexes import complexes_from_text
+
+    return {q.id: complexes_from_text(f">{q.id} {q.description}\n{q.sequence}\n", str(args.query))[0]
+            for q in queries if ":" in q.sequence}
+
+
+def _complex_a3m(complex_, result) -> str:
+    """ColabFold's complex A3M of a complex from the server's results (as the pairing step of
+    ``foldkit predict --msa-server`` uses them)."""
+    from foldkit.io.colabfold_a3m import format_colabfold_complex_a3m
+
+    position = {chain.chain_id: k for k, chain in enumerate(complex_.chains)}
+    distinct = [result.chains[position[chain.chain_id]] for chain in complex_.distinct_chains]
+    copies = [sum(c.sequence == chain.sequence for c in complex_.chains) for chain in complex_.distinct_chains]
+    paired = [chain.paired for chain in distinct] if complex_.is_heteromer and \
+        all(chain.paired is not None for chain in distinct) else None
+    return format_colabfold_complex_a3m([c.sequence for c in distinct], copies, [c.unpaired for c in distinct],
+                                        paired)
 
 
 def build_msas(queries, args):
@@ -200,6 +230,7 @@ def _search_complex(complex_, folder: Path, args, log) -> None:
 
 
 def run(args) -> int:
+    from foldkit.io.atomic import atomic_write_text
     from foldkit.io.msa_files import write_a3m
 
     url = resolve_server_url(args)
@@ -210,7 +241,7 @@ def run(args) -> int:
     from foldkit.commands.af2_options import uses_af2_pipeline
 
     pipeline = uses_af2_pipeline(args)
-    queries = _read_queries(args.query, complexes=pipeline)
+    queries = _read_queries(args.query, complexes=pipeline or url is not None)
     complexes = any(":" in q.sequence for q in queries)
     af2 = af2_settings_from_args(args, "multimer" if complexes and all(":" in q.sequence for q in queries)
                                  else "monomer")
@@ -225,6 +256,10 @@ def run(args) -> int:
         args.output.mkdir(parents=True, exist_ok=True)
     for query, msa in zip(queries, msas):
         path = args.output / f"{query.id}.a3m" if many else args.output
+        if isinstance(msa, str):                         # a complex: ColabFold's complex A3M
+            atomic_write_text(path, msa)
+            print(f"{query.id}: complex A3M ({msa.count(chr(10) + '>') + 1} records) -> {path}", file=sys.stderr)
+            continue
         write_a3m(msa, path)
         print(f"{query.id}: {len(msa) - 1} hits -> {path}", file=sys.stderr)
     print(f"msa: {len(queries)} queries in {time.perf_counter() - start:.1f} s", file=sys.stderr)

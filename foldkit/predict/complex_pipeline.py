@@ -48,7 +48,7 @@ class ComplexRuns:
 
     def __init__(self, session):
         self.session = session
-        self.features = ComplexFeatures(session.source, session.log)
+        self.features = ComplexFeatures(session.source, session.log, session.server_inputs)
         settings = session.settings
         self.runner_config = RunnerConfig(chunk_size=settings.chunk_size, bfloat16=settings.bfloat16,
                                           matmul_precision=settings.matmul_precision)

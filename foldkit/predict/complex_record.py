@@ -22,6 +22,8 @@ A complex's MSAs come from the run's MSA source (:mod:`foldkit.predict.inputs`):
   :mod:`foldkit.predict.saved_search`) and reused by later runs; for a
   heteromer the hits are also the pairing MSAs (rows with UniProt-style names
   are paired by species, as AlphaFold-Multimer pairs its UniProt hits);
+* ``--msa-server``: the server's MSAs per distinct chain and its paired rows
+  (:meth:`foldkit.predict.server_msas.ServerRecordInputs.complex_features`);
 * ``--af2-data-dir``: AlphaFold-Multimer's input pipeline (per-chain
   searches under ``<record>/msas/<chain>/``, UniProt pairing, templates) by
   :func:`foldkit.msa.af2_complex.complex_features_from_searches`.
@@ -146,9 +148,10 @@ def attach_complex_msas(inputs: list, source) -> list:
 class ComplexFeatures:
     """Builds the multimer features of complex records for one run (databases loaded once)."""
 
-    def __init__(self, source, log: Log):
+    def __init__(self, source, log: Log, server_inputs: Callable[[], object] | None = None):
         self.source = source
         self.log = log
+        self.server_inputs = server_inputs      # the run's ServerRecordInputs (--msa-server)
         self._databases = None
         self._pipeline = None
 
@@ -160,6 +163,8 @@ class ComplexFeatures:
         mode = self.source.mode
         if self.source.af2_multimer is not None:
             return self._searched(complex_, record_dir, timer)
+        if self.source.server is not None:
+            return self.server_inputs().complex_features(record, record_dir, timer)
         if mode == "custom":
             given = record.complex_msas
             with timer.stage("features"):

@@ -24,11 +24,17 @@ Without ``--templates`` no template features are written (as for the other
 local MSA sources); with it, a record without hits gets AlphaFold2's empty
 template features. The models that use templates receive them.
 
-Complexes: a :class:`RecordInput` with several chains would be passed as
-``(id, [chain sequences])`` (see :func:`_server_query`); ``fetch_server_msas``
-then also runs a pairing job (``ServerSource.pairing``) and
-``ServerMsaResult.chains[k].paired`` holds the paired rows for multimer
-featurization. Only monomers are featurized here.
+Complexes (``SEQA:SEQB`` records and ``--model-preset multimer`` files): the
+server gets the complex's chains; one MSA job covers every distinct chain
+sequence of the run and each heteromer gets a pairing job
+(``ServerSource.pairing``), as ColabFold's client does. A complex's multimer
+features are then made as from ColabFold's complex A3M
+(:func:`foldkit.features.multimer.complex_features_from_a3m`): each distinct
+chain's UniRef + environmental rows as its own MSA, the server's paired rows
+(row k of every chain is one paired hit) as the paired block; homomers are not
+paired. With ``--templates``, each distinct chain is searched with HHsearch
+like a single chain (``msas/server/templates_pdb70_<chain>.hhr``) and its
+hits featurized per chain.
 """
 
 from __future__ import annotations
@@ -95,9 +101,18 @@ def record_cache_dir(record_dir: Path) -> Path:
     return cache_dir(record_dir)
 
 
-def _server_query(record: RecordInput) -> tuple[str, str]:
-    """What the server gets for a record: (record id, sequence); a complex would give its chain list."""
+def _server_query(record: RecordInput) -> tuple[str, str | list[str]]:
+    """What the server gets for a record: (record id, sequence), or (record id, chain sequences in input order)
+    for a complex."""
+    if record.complex is not None:
+        return record.query.id, [chain.sequence for chain in record.complex.chains]
     return record.query.id, record.query.sequence
+
+
+def _rows(result) -> str:
+    """MSA rows of a record's result for the log: '88', or '88+120' per distinct chain of a complex."""
+    counts = dict.fromkeys((chain.sequence, len(chain.unpaired)) for chain in result.chains)
+    return "+".join(str(rows) for _, rows in counts)
 
 
 def _remove_empty_folders(folders: list[Path]) -> None:
@@ -149,16 +164,20 @@ class ServerRecordInputs:
             _remove_empty_folders(created)
             raise
         self._results.update(results)
-        rows = ", ".join(f"{record.query.id} {len(results[record.query.id].unpaired)}" for record, _ in pending[:4])
+        rows = ", ".join(f"{record.query.id} {_rows(results[record.query.id])}" for record, _ in pending[:4])
         more = f" (+{len(pending) - 4} more)" if len(pending) > 4 else ""
         self.log(f"msa-server: MSAs of {len(pending)} record(s) ready in {time.perf_counter() - start:.1f} s "
                  f"(MSA rows: {rows}{more})")
 
-    def features(self, record: RecordInput, record_dir: Path, prefix: str = "") -> RecordFeatures:
-        """Raw features of one record from its cached server results (fetched now if not yet)."""
+    def _result(self, record: RecordInput, record_dir: Path):
+        """The record's cached server results (fetched now if not yet)."""
         if record.query.id not in self._results:
             self.fetch([(record, record_dir)])
-        result = self._results[record.query.id]
+        return self._results[record.query.id]
+
+    def features(self, record: RecordInput, record_dir: Path, prefix: str = "") -> RecordFeatures:
+        """Raw features of one single-chain record from its cached server results."""
+        result = self._result(record, record_dir)
         timings: dict[str, float] = {}
         start = time.perf_counter()
         msa = result.unpaired
@@ -166,7 +185,8 @@ class ServerRecordInputs:
         template_features = None
         if self.source.templates:
             t0 = time.perf_counter()
-            template_features, note = self._templates(record, result.chains[0], record_dir)
+            template_features, note = self._templates(record.query.sequence, result.chains[0],
+                                                      record_cache_dir(record_dir) / TEMPLATE_HHR)
             timings["templates"] = round(time.perf_counter() - t0, 3)
             self.log(f"{prefix}{note}")
         t0 = time.perf_counter()
@@ -177,16 +197,42 @@ class ServerRecordInputs:
                  + (f", {raw['template_domain_names'].shape[0]} templates" if self.source.templates else ""))
         return RecordFeatures(raw, msa, timings)
 
+    def complex_features(self, record: RecordInput, record_dir: Path, timer) -> dict:
+        """The padded multimer features of a complex record from its cached server results."""
+        from foldkit.features.multimer import complex_features_from_a3m
+
+        complex_ = record.complex
+        result = self._result(record, record_dir)
+        position = {chain.chain_id: k for k, chain in enumerate(complex_.chains)}
+        found = {chain.chain_id: result.chains[position[chain.chain_id]] for chain in complex_.distinct_chains}
+        unpaired = {chain_id: chain.unpaired for chain_id, chain in found.items()}
+        paired = None
+        if complex_.is_heteromer and all(chain.paired is not None for chain in found.values()):
+            paired = {chain_id: chain.paired for chain_id, chain in found.items()}
+        templates = None
+        if self.source.templates:
+            with timer.stage("templates"):
+                templates = {}
+                for chain in complex_.distinct_chains:
+                    hhr_path = record_cache_dir(record_dir) / f"{Path(TEMPLATE_HHR).stem}_{chain.chain_id}.hhr"
+                    templates[chain.chain_id], note = self._templates(chain.sequence, found[chain.chain_id],
+                                                                      hhr_path)
+                    self.log(f"chain {chain.chain_id}: {note}")
+        with timer.stage("features"):
+            features = complex_features_from_a3m(complex_, unpaired, paired, templates)
+        self.log(f"features: {' '.join(f'{k} {len(m)}' for k, m in unpaired.items())} unpaired rows, "
+                 f"{len(next(iter(paired.values()))) if paired else 1} paired rows from {self.source.url}")
+        return features
+
     # ------------------------------------------------------------------ templates
 
-    def _templates(self, record: RecordInput, chain, record_dir: Path) -> tuple[dict, str]:
-        """(template features, a log line) of a one-chain record from the server's template data."""
+    def _templates(self, sequence: str, chain, hhr_path: Path) -> tuple[dict, str]:
+        """(template features, a log line) of one chain from the server's template data; HHsearch's output is
+        kept at ``hhr_path``."""
         from foldkit.templates import no_template_features, parse_hhr
 
-        sequence = record.query.sequence
         if chain.template_dir is None:
             return no_template_features(len(sequence)), "templates: the server found no pdb70 hit"
-        hhr_path = record_cache_dir(record_dir) / TEMPLATE_HHR
         hhr = hhsuite.hhsearch(self.source.hhsearch_binary, self._query_a3m(chain), chain.template_dir / "pdb70").text
         atomic_write_text(hhr_path, hhr)
         hits = parse_hhr(hhr, hhr_path)

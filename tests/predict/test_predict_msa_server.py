@@ -22,12 +22,12 @@ from foldkit.features.config import FeatureConfig
 from foldkit.features.process import process_features
 from foldkit.features.raw import make_msa_features
 from foldkit.io.fasta import read_fasta
-from foldkit.io.msa_files import Msa, merge_msas, read_a3m, read_stockholm
+from foldkit.io.msa_files import Msa, merge_msas, read_a3m
 from foldkit.msa.server import ServerSettings
 from foldkit.predict import resolve_models
 from tests.conftest import AF2_REFERENCE
 from tests.msa.server.fake_server import FakeColabFoldServer
-from tests.msa.server.reference_data import SequenceHits, hit_rows, m8_from_hhr, mmcif_files, pdb70_entries
+from tests.msa.server.reference_data import SequenceHits, cut_chain_hits, mmcif_files, pdb70_entries
 from tests.predict.helpers import make_tiny_params_dir
 
 PIPELINE = AF2_REFERENCE / "pipeline"
@@ -40,26 +40,12 @@ PER_RECORD = ("ranked_0.pdb", "ranked_0.cif", "model_tiny_ptm_seed_0.pdb", "scor
 HAS_TEMPLATE_TOOLS = all(shutil.which(b) for b in ("hhsearch", "kalign"))
 
 
-def _cut(msa: Msa, width: int) -> Msa:
-    """The first ``width`` columns (rows without a residue there dropped), as a server would align a shorter query."""
-    keep = [i for i, row in enumerate(msa.sequences) if i == 0 or row[:width].strip("-")]
-    return Msa(tuple(msa.sequences[i][:width] for i in keep), tuple(msa.deletion_matrix[i][:width] for i in keep),
-               tuple(msa.descriptions[i] for i in keep))
-
-
 def _case_hits(case: str, width: int) -> tuple[str, SequenceHits, Msa, Msa]:
     """(query, server answers, UniRef part, environmental part) of a reference case cut to ``width`` residues."""
     folder = PIPELINE / case
     full = read_fasta(folder / "input.fasta")[0].sequence
-    msas = folder / "msas"
-    uniref = _cut(read_stockholm(msas / "uniref90_hits.sto", query_sequence=full), width)
-    if (msas / "bfd_uniref_hits.a3m").is_file():
-        bfd = read_a3m(msas / "bfd_uniref_hits.a3m", query_sequence=full)
-    else:
-        bfd = read_stockholm(msas / "small_bfd_hits.sto", query_sequence=full)
-    env = merge_msas([_cut(bfd, width), _cut(read_stockholm(msas / "mgnify_hits.sto", query_sequence=full), width)])
-    m8 = m8_from_hhr(msas / "pdb_hits.hhr") if (msas / "pdb_hits.hhr").is_file() else ()
-    return full[:width], SequenceHits(hit_rows(uniref), hit_rows(env), m8), uniref, env
+    hits, uniref, env = cut_chain_hits(folder / "msas", full, width)
+    return full[:width], hits, uniref, env
 
 
 @pytest.fixture(scope="module")

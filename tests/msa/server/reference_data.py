@@ -20,7 +20,7 @@ from pathlib import Path
 
 from foldkit.features.raw import species_id
 from foldkit.io.fasta import read_fasta
-from foldkit.io.msa_files import Msa, format_a3m, read_a3m, read_stockholm
+from foldkit.io.msa_files import Msa, format_a3m, merge_msas, read_a3m, read_stockholm
 
 _HHR_HIT = re.compile(
     r"^\s*\d+\s+(?P<name>\S+)\s.*?(?P<prob>[\d.]+)\s+(?P<evalue>\S+)\s+(?P<pvalue>\S+)\s+(?P<score>[\d.-]+)\s+"
@@ -78,6 +78,33 @@ def chain_hits(msa_dir: Path, sequence: str, templates: Path | None = None) -> S
     return SequenceHits(hit_rows(uniref), hit_rows(bfd) + hit_rows(mgnify), m8)
 
 
+def cut_columns(msa: Msa, width: int) -> Msa:
+    """The first ``width`` columns (rows without a residue there dropped), as a server would align a shorter query."""
+    keep = [i for i, row in enumerate(msa.sequences) if i == 0 or row[:width].strip("-")]
+    return Msa(tuple(msa.sequences[i][:width] for i in keep), tuple(msa.deletion_matrix[i][:width] for i in keep),
+               tuple(msa.descriptions[i] for i in keep))
+
+
+def cut_chain_hits(msa_dir: Path, sequence: str, width: int) -> tuple[SequenceHits, Msa, Msa]:
+    """(server answers, UniRef part, environmental part) of a chain's AlphaFold2 searches cut to ``width``
+    residues (the query being ``sequence[:width]``); template hits from ``pdb_hits.hhr`` where it exists."""
+    uniref = cut_columns(read_stockholm(msa_dir / "uniref90_hits.sto", query_sequence=sequence), width)
+    if (msa_dir / "bfd_uniref_hits.a3m").is_file():
+        bfd = read_a3m(msa_dir / "bfd_uniref_hits.a3m", query_sequence=sequence)
+    else:
+        bfd = read_stockholm(msa_dir / "small_bfd_hits.sto", query_sequence=sequence)
+    mgnify = read_stockholm(msa_dir / "mgnify_hits.sto", query_sequence=sequence)
+    env = merge_msas([cut_columns(bfd, width), cut_columns(mgnify, width)])
+    m8 = m8_from_hhr(msa_dir / "pdb_hits.hhr") if (msa_dir / "pdb_hits.hhr").is_file() else ()
+    return SequenceHits(hit_rows(uniref), hit_rows(env), m8), uniref, env
+
+
+def _a3m_record(msa: Msa, i: int) -> str:
+    """Row ``i`` of ``msa`` as an A3M record (header and row)."""
+    return format_a3m(Msa((msa.sequences[i],), (msa.deletion_matrix[i],), (msa.descriptions[i],),
+                          None if msa.rows is None else (msa.rows[i],)))
+
+
 def species_pairing(msa_a: Msa, msa_b: Msa) -> tuple[str, str]:
     """Paired hit rows (A3M, query excluded) of two chains: one row per species both chains have."""
     first_b: dict[str, int] = {}
@@ -89,8 +116,8 @@ def species_pairing(msa_a: Msa, msa_b: Msa) -> tuple[str, str]:
         if species and species in first_b and species not in used:
             used.add(species)
             j = first_b[species]
-            rows_a.append(f">{msa_a.descriptions[i]}\n{msa_a.rows[i]}\n")
-            rows_b.append(f">{msa_b.descriptions[j]}\n{msa_b.rows[j]}\n")
+            rows_a.append(_a3m_record(msa_a, i))
+            rows_b.append(_a3m_record(msa_b, j))
     return "".join(rows_a), "".join(rows_b)
 
 
