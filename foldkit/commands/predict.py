@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from foldkit.commands.af2_options import add_af2_arguments, af2_settings_from_args, uses_af2_pipeline
+from foldkit.commands.arg_types import non_negative_float, non_negative_int, positive_int
 from foldkit.io.complexes import DEFAULT_MAX_LENGTH as DEFAULT_MAX_COMPLEX_LENGTH
 from foldkit.msa.server.options import add_server_arguments
 
@@ -18,27 +19,6 @@ from foldkit.model.global_config import (
 )
 
 PARAMS_DIR_ENV = "FOLDKIT_PARAMS_DIR"
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
-    return value
 
 
 def add_parser(subparsers) -> None:
@@ -84,27 +64,27 @@ def add_parser(subparsers) -> None:
                             "model_1_multimer_v3,model_2_multimer_v3; single chains run the monomer models named, "
                             "complexes the multimer ones (default: every _ptm model found, else every monomer "
                             "model; every multimer model for complexes)")
-    model.add_argument("--num-models", type=_positive_int, default=None,
+    model.add_argument("--num-models", type=positive_int, default=None,
                        help="run only the first N models (of each kind)")
     model.add_argument("--model-preset", choices=MODEL_PRESETS, default=None,
                        help="AlphaFold2's presets: 'multimer' reads the FASTA file as one complex, one record per "
                             "chain, and runs the multimer models; 'monomer' / 'monomer_ptm' run model_1..5 / "
                             "model_1..5_ptm and refuse complexes (default: decided per record, see above)")
-    model.add_argument("--max-complex-length", type=_positive_int, default=DEFAULT_MAX_COMPLEX_LENGTH,
+    model.add_argument("--max-complex-length", type=positive_int, default=DEFAULT_MAX_COMPLEX_LENGTH,
                        help="refuse a complex with more residues than this (all chains together)")
     run = parser.add_argument_group("run")
-    run.add_argument("--num-recycle", type=_non_negative_int, default=None,
+    run.add_argument("--num-recycle", type=non_negative_int, default=None,
                      help="maximum recycles (default: the model config's, 3 for AlphaFold2, 20 for "
                           "AlphaFold-Multimer)")
-    run.add_argument("--recycle-early-stop-tolerance", type=_non_negative_float, default=None,
+    run.add_argument("--recycle-early-stop-tolerance", type=non_negative_float, default=None,
                      help="stop recycling when the RMS change of Cα-Cα distances between cycles is below "
                           "this (Å); 0 = always run every recycle (default: 0, or 0.5 for the multimer models "
                           "as AlphaFold-Multimer)")
     run.add_argument("--random-seed", type=int, default=0, help="first seed (MSA sampling and masking)")
-    run.add_argument("--num-seeds", type=_positive_int, default=None,
+    run.add_argument("--num-seeds", type=positive_int, default=None,
                      help="seeds (predictions) per model: random-seed, +1, ... (default: 1 per monomer model, 5 "
                           "per multimer model as AlphaFold2 v2.3)")
-    run.add_argument("--chunk-size", type=_positive_int, default=None,
+    run.add_argument("--chunk-size", type=positive_int, default=None,
                      help="chunk attention/transition rows to bound memory (default: no chunking)")
     run.add_argument("--bf16", action="store_true", help="run the Evoformer in bfloat16")
     run.add_argument("--matmul-precision", choices=MATMUL_PRECISION_CHOICES, default="default",
@@ -118,7 +98,7 @@ def add_parser(subparsers) -> None:
                             "relaxed structures")
     relax.add_argument("--amber", action="store_true",
                        help="ColabFold's flag: relax (every prediction unless --num-relax)")
-    relax.add_argument("--num-relax", type=_non_negative_int, default=None,
+    relax.add_argument("--num-relax", type=non_negative_int, default=None,
                        help="ColabFold's flag: relax the N best-ranked predictions")
     relax.add_argument("--use-gpu-relax", action="store_true",
                        help="run the relaxation on OpenMM's CUDA/OpenCL platform instead of the CPU")

@@ -7,50 +7,24 @@ import sys
 import time
 from pathlib import Path
 
+from foldkit.commands.arg_types import non_negative_float, non_negative_int, positive_float, positive_int
+
 DEFAULTS = dict(max_outer_iterations=3, stiffness=10.0, tolerance=2.39, max_iterations=0, max_attempts=100)
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
-    return value
 
 
 def add_relax_arguments(group) -> None:
     """AlphaFold2's relax knobs (shared by ``foldkit relax`` and ``foldkit predict``)."""
-    group.add_argument("--max-outer-iterations", type=_positive_int, default=DEFAULTS["max_outer_iterations"],
+    group.add_argument("--max-outer-iterations", type=positive_int, default=DEFAULTS["max_outer_iterations"],
                        help="minimisation rounds at most; a new round runs while violations remain, with the "
                             "violating residues unrestrained")
-    group.add_argument("--stiffness", type=_non_negative_float, default=DEFAULTS["stiffness"],
+    group.add_argument("--stiffness", type=non_negative_float, default=DEFAULTS["stiffness"],
                        help="restraint constant on heavy atoms, kcal/mol/Å^2 (energy 0.5*k*d^2)")
-    group.add_argument("--tolerance", type=_positive_float, default=DEFAULTS["tolerance"],
+    group.add_argument("--tolerance", type=positive_float, default=DEFAULTS["tolerance"],
                        help="L-BFGS stops when the RMS force is below this, kcal/mol/nm (AlphaFold2's 2.39, "
                             "= 10 kJ/mol/nm)")
-    group.add_argument("--max-iterations", type=_non_negative_int, default=DEFAULTS["max_iterations"],
+    group.add_argument("--max-iterations", type=non_negative_int, default=DEFAULTS["max_iterations"],
                        help="L-BFGS iterations per minimisation (0 = until converged)")
-    group.add_argument("--max-attempts", type=_positive_int, default=DEFAULTS["max_attempts"],
+    group.add_argument("--max-attempts", type=positive_int, default=DEFAULTS["max_attempts"],
                        help="tries of a minimisation that fails before giving up")
     group.add_argument("--gpu", action="store_true", help="run OpenMM on CUDA (else OpenCL) instead of the CPU")
 
@@ -85,7 +59,7 @@ def add_parser(subparsers) -> None:
                         help="residues never restrained, as in the file: 45, A:45, A:40-45, comma-separated")
     relax = parser.add_argument_group("relaxation (AlphaFold2's RELAX_* settings)")
     add_relax_arguments(relax)
-    relax.add_argument("--cpu", type=_positive_int, default=None,
+    relax.add_argument("--cpu", type=positive_int, default=None,
                        help="CPU threads for OpenMM (default: OpenMM's, all cores)")
     relax.add_argument("--seed", type=int, default=0, help="seed of the hydrogen placement")
     relax.add_argument("--reject-missing-atoms", action="store_true",
