@@ -38,7 +38,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from foldkit.model import multimer_all_atom
-from foldkit.model.chunking import chunked_apply
 from foldkit.model.geometry import Rigid
 from foldkit.model.multimer_geometry import (
     rigid_from_array,
@@ -48,7 +47,15 @@ from foldkit.model.multimer_geometry import (
 )
 from foldkit.model.multimer_structure_config import MultimerSidechainConfig, MultimerStructureConfig
 from foldkit.model.primitives import Linear, layer_norm
-from foldkit.model.structure import MultiRigidSidechain, _dropout, _final_init, residual_transition
+from foldkit.model.structure import (
+    MultiRigidSidechain,
+    _dropout,
+    _final_init,
+    initial_activations,
+    ipa_attention,
+    ipa_output_projection,
+    residual_transition,
+)
 
 POINT_NORM_EPSILON = 1e-8     # floor (squared: 1e-16) of the norms of the attended points
 MASK_LOGIT = 1e5              # masked residue pairs get logit - 1e5 (before the 1/sqrt(3) factor)
@@ -100,7 +107,7 @@ class MultimerInvariantPointAttention(hk.Module):
     def __call__(self, inputs_1d: jnp.ndarray, inputs_2d: jnp.ndarray, mask: jnp.ndarray,
                  rigid: Rigid) -> jnp.ndarray:
         c = self.config
-        num_res, num_head = inputs_1d.shape[0], c.num_head
+        num_head = c.num_head
 
         def scalar_projection(channels: int, name: str) -> jnp.ndarray:                  # [N, H, C]
             return Linear((num_head, channels), use_bias=False, name=name)(inputs_1d)
@@ -118,30 +125,21 @@ class MultimerInvariantPointAttention(hk.Module):
         v_scalar = scalar_projection(c.num_scalar_v, "v_scalar_projection")            # [N, H, Cv]
         v_point = PointProjection(num_head, c.num_point_v, "v_point_projection")(inputs_1d, rigid)
 
-        def attend(q_scalar_rows, q_point_rows, pair_logits_rows, mask_rows, pair_rows):
-            """Attention of a block of query residues (rows) over all residues."""
+        def row_logits(q_scalar_rows, q_point_rows, pair_logits_rows, mask_2d):
+            """Logits [n, N, H] of a block of query residues (rows) over all residues."""
             dist2 = jnp.sum(jnp.square(q_point_rows[:, None] - k_point[None]), axis=-1)   # [n, N, H, P]
             logits = -0.5 * jnp.sum(point_weights[:, None] * dist2, axis=-1)             # [n, N, H]
             logits = logits + jnp.einsum("ihc,jhc->ijh", q_scalar_rows, k_scalar)
             logits = logits + pair_logits_rows
-            mask_2d = mask_rows * jnp.swapaxes(mask, -1, -2)                            # [n, N]
-            logits = (logits - MASK_LOGIT * (1.0 - mask_2d)[..., None]) * np.sqrt(1.0 / 3)
-            attn = jax.nn.softmax(logits, axis=1)                                       # [n, N, H]
-            return (jnp.einsum("ijh,jhc->ihc", attn, v_scalar),                        # [n, H, Cv]
-                    jnp.einsum("ijh,jhpx->ihpx", attn, v_point),                       # [n, H, Pv, 3]
-                    jnp.einsum("ijh,ijc->ihc", attn, pair_rows))                       # [n, H, c_z]
+            return (logits - MASK_LOGIT * (1.0 - mask_2d)[..., None]) * np.sqrt(1.0 / 3)
 
-        chunk_size = getattr(self.global_config, "chunk_size", None)
-        out_scalar, out_global, out_pair = chunked_apply(
-            attend, (q_scalar, q_point, pair_logits, mask, inputs_2d), (0, 0, 0, 0, 0), chunk_size)
+        out_scalar, out_global, out_pair = ipa_attention(
+            row_logits, q_scalar, q_point, pair_logits, mask, inputs_2d, v_scalar, v_point,
+            getattr(self.global_config, "chunk_size", None))
         out_local = rigid.map(lambda x: x[:, None, None]).apply_inverse(out_global)   # [N, H, Pv, 3]
         out_norm = jnp.sqrt(jnp.maximum(jnp.sum(jnp.square(out_local), axis=-1),
                                         POINT_NORM_EPSILON ** 2))                     # [N, H, Pv]
-        features = [out_scalar.reshape(num_res, -1)]
-        features += [out_local[..., axis].reshape(num_res, -1) for axis in range(3)]
-        features += [out_norm.reshape(num_res, -1), out_pair.reshape(num_res, -1)]
-        return Linear(c.num_channel, initializer=_final_init(self.global_config),
-                      name="output_projection")(jnp.concatenate(features, axis=-1))
+        return ipa_output_projection(out_scalar, out_local, out_norm, out_pair, c.num_channel, self.global_config)
 
 
 # --------------------------------------------------------------------------- backbone update, side chains
@@ -264,9 +262,7 @@ class MultimerStructureModule(hk.Module):
         aatype = jnp.asarray(batch["aatype"], jnp.int32)
         seq_mask = jnp.asarray(batch["seq_mask"], jnp.float32)                      # [N]
 
-        initial_act = layer_norm("single_layer_norm")(single)
-        act = Linear(c.num_channel, name="initial_projection")(initial_act)
-        pair_act = layer_norm("pair_layer_norm")(pair)
+        initial_act, act, pair_act = initial_activations(single, pair, c.num_channel)
         fold_iteration = MultimerFoldIteration(c, self.global_config)
         rigid = _identity_rigid(single.shape[0])
 

@@ -67,6 +67,51 @@ def _l2_normalize(x: jnp.ndarray, axis: int = -1, epsilon: float = 1e-12) -> jnp
     return x / jnp.sqrt(jnp.maximum(jnp.sum(jnp.square(x), axis=axis, keepdims=True), epsilon))
 
 
+def ipa_attention(row_logits: Any, q_scalar: jnp.ndarray, q_point: jnp.ndarray, pair_logits: jnp.ndarray,
+                  mask: jnp.ndarray, inputs_2d: jnp.ndarray, v_scalar: jnp.ndarray, v_point: jnp.ndarray,
+                  chunk_size: int | None) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
+    """IPA's attention over all residues, ``chunk_size`` query residues (rows) at a time.
+
+    ``row_logits(q_scalar_rows, q_point_rows, pair_logits_rows, mask_2d)`` gives
+    the masked logits [n, N, H] of a block of n query rows (``mask_2d`` [n, N]
+    is 1 where both residues are present). Softmax over the keys, then returns
+    the attended scalar values [N, H, Cv], global points [N, H, Pv, 3] and pair
+    features [N, H, c_z].
+    """
+    def attend(q_scalar_rows, q_point_rows, pair_logits_rows, mask_rows, pair_rows):
+        mask_2d = mask_rows * jnp.swapaxes(mask, -1, -2)                             # [n, N]
+        logits = row_logits(q_scalar_rows, q_point_rows, pair_logits_rows, mask_2d)   # [n, N, H]
+        attn = jax.nn.softmax(logits, axis=1)                                        # [n, N, H]
+        return (jnp.einsum("ijh,jhc->ihc", attn, v_scalar),                         # [n, H, Cv]
+                jnp.einsum("ijh,jhpx->ihpx", attn, v_point),                        # [n, H, Pv, 3]
+                jnp.einsum("ijh,ijc->ihc", attn, pair_rows))                        # [n, H, c_z]
+
+    return chunked_apply(attend, (q_scalar, q_point, pair_logits, mask, inputs_2d), (0, 0, 0, 0, 0), chunk_size)
+
+
+def ipa_output_projection(out_scalar: jnp.ndarray, out_local: jnp.ndarray, out_norm: jnp.ndarray,
+                          out_pair: jnp.ndarray, num_channel: int, global_config: GlobalSettings) -> jnp.ndarray:
+    """IPA's Linear ``output_projection`` of the attended scalars [N, H, Cv], local points (x, y, z)
+    [N, H, Pv, 3], their norms [N, H, Pv] and pair features [N, H, c_z], concatenated: [N, num_channel].
+    Call inside the attention module (the Linear is named under it)."""
+    num_res = out_scalar.shape[0]
+    features = [out_scalar.reshape(num_res, -1)]
+    features += [out_local[..., axis].reshape(num_res, -1) for axis in range(3)]
+    features += [out_norm.reshape(num_res, -1), out_pair.reshape(num_res, -1)]
+    final_act = jnp.concatenate(features, axis=-1)
+    return Linear(num_channel, initializer=_final_init(global_config), name="output_projection")(final_act)
+
+
+def initial_activations(single: jnp.ndarray, pair: jnp.ndarray,
+                        num_channel: int) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
+    """The structure module's inputs: ``single_layer_norm`` of single [N, c_s], its Linear
+    ``initial_projection`` [N, num_channel] and ``pair_layer_norm`` of pair [N, N, c_z]."""
+    initial_act = layer_norm("single_layer_norm")(single)
+    act = Linear(num_channel, name="initial_projection")(initial_act)
+    pair_act = layer_norm("pair_layer_norm")(pair)
+    return initial_act, act, pair_act
+
+
 # --------------------------------------------------------------------------- invariant point attention
 
 
@@ -127,31 +172,21 @@ class InvariantPointAttention(hk.Module):
 
         pair_logits = pair_weight * Linear(num_head, name="attention_2d")(inputs_2d)   # [N, N, H]
 
-        def attend(q_scalar_rows, q_point_rows, pair_logits_rows, mask_rows, pair_rows):
-            """Attention of a block of query residues (rows) over all residues."""
+        def row_logits(q_scalar_rows, q_point_rows, pair_logits_rows, mask_2d):
+            """Logits [n, N, H] of a block of query residues (rows) over all residues."""
             logits = jnp.einsum("ihc,jhc->ijh", scalar_weight * q_scalar_rows, k_scalar)   # [n, N, H]
             dist2 = jnp.sum(jnp.square(q_point_rows[:, None] - k_point[None]), axis=-1)    # [n, N, H, P]
             logits = logits - 0.5 * jnp.sum(point_weight * head_weights[:, None] * dist2, axis=-1)
             logits = logits + pair_logits_rows
-            mask_2d = mask_rows * jnp.swapaxes(mask, -1, -2)                         # [n, N]
-            logits = logits - 1e5 * (1.0 - mask_2d)[..., None]
-            attn = jax.nn.softmax(logits, axis=1)                                    # [n, N, H]
-            return (jnp.einsum("ijh,jhc->ihc", attn, v_scalar),                     # [n, H, C]
-                    jnp.einsum("ijh,jhpx->ihpx", attn, v_point),                    # [n, H, Pv, 3]
-                    jnp.einsum("ijh,ijc->ihc", attn, pair_rows))                    # [n, H, c_z]
+            return logits - 1e5 * (1.0 - mask_2d)[..., None]
 
-        chunk_size = getattr(self.global_config, "chunk_size", None)
-        out_scalar, out_global, out_pair = chunked_apply(
-            attend, (q_scalar, q_point, pair_logits, mask, inputs_2d), (0, 0, 0, 0, 0), chunk_size)
+        out_scalar, out_global, out_pair = ipa_attention(
+            row_logits, q_scalar, q_point, pair_logits, mask, inputs_2d, v_scalar, v_point,
+            getattr(self.global_config, "chunk_size", None))
         frames = affine.to_rigid().map(lambda x: x[:, None, None])
         out_local = frames.apply_inverse(out_global)                            # [N, H, Pv, 3]
         out_norm = jnp.sqrt(self.DIST_EPSILON + jnp.sum(jnp.square(out_local), axis=-1))
-        features = [out_scalar.reshape(num_res, -1)]
-        features += [out_local[..., axis].reshape(num_res, -1) for axis in range(3)]
-        features += [out_norm.reshape(num_res, -1), out_pair.reshape(num_res, -1)]
-        final_act = jnp.concatenate(features, axis=-1)
-        return Linear(c.num_channel, initializer=_final_init(self.global_config),
-                      name="output_projection")(final_act)
+        return ipa_output_projection(out_scalar, out_local, out_norm, out_pair, c.num_channel, self.global_config)
 
 
 # --------------------------------------------------------------------------- side chains
@@ -265,9 +300,7 @@ class StructureModule(hk.Module):
         tables.update({k: batch[k] for k in tables if k in batch})
         sequence_mask = jnp.asarray(batch["seq_mask"], jnp.float32)[:, None]     # [N, 1]
 
-        initial_act = layer_norm("single_layer_norm")(single)
-        act = Linear(c.num_channel, name="initial_projection")(initial_act)
-        pair_act = layer_norm("pair_layer_norm")(pair)
+        initial_act, act, pair_act = initial_activations(single, pair, c.num_channel)
         fold_iteration = FoldIteration(c, self.global_config)
         affine = initial_frames(c.initial_frames, single.shape[0], batch.get("residue_index"),
                                 c.position_scale)
