@@ -303,20 +303,36 @@ class AlphaFoldConfig:
 # --------------------------------------------------------------------------- presets
 
 @functools.lru_cache(maxsize=1)
-def _packaged_presets() -> dict:
+def packaged_presets() -> dict:
+    """The packaged ``af2_model_presets.json`` (monomer ``base``/``diffs`` and the ``multimer`` section)."""
     text = resources.files("foldkit").joinpath("data/af2_model_presets.json").read_text()
     return json.loads(text)
 
 
-def preset_dict(name: str, overrides: Mapping[str, Any] | None = None) -> dict:
-    """The nested ``{"data", "model"}`` dict of a preset, as AlphaFold's ``to_dict()`` gives it."""
-    presets = _packaged_presets()
+def resolve_preset(presets: Mapping[str, Any], name: str, overrides: Mapping[str, Any] | None,
+                   kind: str, known: tuple[str, ...]) -> dict:
+    """``presets["base"]`` with the preset's ``presets["diffs"][name]``, then ``overrides``, applied
+    (dotted paths); KeyError naming the ``kind`` of preset and the ``known`` ones for an unknown name."""
     if name not in presets["diffs"]:
-        raise KeyError(f"unknown model preset {name!r}; known: {', '.join(MODEL_NAMES)}")
+        raise KeyError(f"unknown {kind} {name!r}; known: {', '.join(known)}")
     tree = apply_overrides(presets["base"], presets["diffs"][name])
     if overrides:
         tree = apply_overrides(tree, overrides)
     return tree
+
+
+def read_case_config(path: str | Path) -> tuple[str, dict]:
+    """A golden case's ``<case>_config.json``: the case name (the file name without
+    ``_config.json``, else its stem) and the parsed JSON."""
+    path = Path(path)
+    data = json.loads(path.read_text())
+    name = path.name[: -len("_config.json")] if path.name.endswith("_config.json") else path.stem
+    return name, data
+
+
+def preset_dict(name: str, overrides: Mapping[str, Any] | None = None) -> dict:
+    """The nested ``{"data", "model"}`` dict of a preset, as AlphaFold's ``to_dict()`` gives it."""
+    return resolve_preset(packaged_presets(), name, overrides, "model preset", MODEL_NAMES)
 
 
 def preset(name: str, overrides: Mapping[str, Any] | None = None) -> AlphaFoldConfig:
@@ -326,7 +342,5 @@ def preset(name: str, overrides: Mapping[str, Any] | None = None) -> AlphaFoldCo
 
 def from_case_config(path: str | Path) -> AlphaFoldConfig:
     """The config of a golden case from its ``<case>_config.json`` (keys ``config``, ``base_model``)."""
-    path = Path(path)
-    data = json.loads(path.read_text())
-    name = path.name[: -len("_config.json")] if path.name.endswith("_config.json") else path.stem
+    name, data = read_case_config(path)
     return AlphaFoldConfig.from_dict(data["config"], name=name)

@@ -17,13 +17,17 @@ overrides (models 4 and 5 use 1152 extra MSA rows instead of 2048).
 from __future__ import annotations
 
 import dataclasses
-import functools
-import json
-from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
-from foldkit.model.config import DgramConfig, apply_overrides, build_dataclass
+from foldkit.model.config import (
+    DgramConfig,
+    apply_overrides,
+    build_dataclass,
+    packaged_presets,
+    read_case_config,
+    resolve_preset,
+)
 from foldkit.model.evoformer_config import (AttentionConfig, EvoformerIterationConfig, TransitionConfig,
                                             TriangleMultiplicationConfig)
 from foldkit.model.global_config import GlobalConfig
@@ -205,21 +209,9 @@ def is_multimer_tree(tree: Mapping[str, Any]) -> bool:
 
 # --------------------------------------------------------------------------- presets
 
-@functools.lru_cache(maxsize=1)
-def _packaged_presets() -> dict:
-    text = resources.files("foldkit").joinpath("data/af2_model_presets.json").read_text()
-    return json.loads(text)["multimer"]
-
-
 def multimer_preset_dict(name: str, overrides: Mapping[str, Any] | None = None) -> dict:
     """The ``{"model": ...}`` dict of a multimer preset, as AlphaFold's ``to_dict()`` gives it."""
-    presets = _packaged_presets()
-    if name not in presets["diffs"]:
-        raise KeyError(f"unknown multimer preset {name!r}; known: {', '.join(MULTIMER_MODEL_NAMES)}")
-    tree = apply_overrides(presets["base"], presets["diffs"][name])
-    if overrides:
-        tree = apply_overrides(tree, overrides)
-    return tree
+    return resolve_preset(packaged_presets()["multimer"], name, overrides, "multimer preset", MULTIMER_MODEL_NAMES)
 
 
 def multimer_preset(name: str, overrides: Mapping[str, Any] | None = None) -> MultimerConfig:
@@ -230,9 +222,7 @@ def multimer_preset(name: str, overrides: Mapping[str, Any] | None = None) -> Mu
 def multimer_config_from_case(path: str | Path, overrides: Mapping[str, Any] | None = None) -> MultimerConfig:
     """The config of a golden case from its ``<case>_config.json`` (key ``config``), with overrides
     (dotted paths such as ``model.embeddings_and_evoformer.num_msa``)."""
-    path = Path(path)
-    data = json.loads(path.read_text())
-    name = path.name[: -len("_config.json")] if path.name.endswith("_config.json") else path.stem
+    name, data = read_case_config(path)
     tree = data.get("config", data)
     if overrides:
         tree = apply_overrides(tree, overrides)
