@@ -8,7 +8,7 @@ chain ids and residue numbers match the PDB-format file of the same entry.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from gemmi import cif
@@ -139,6 +139,39 @@ def mmcif_block_name(name: str) -> str:
     return "".join(c if c.isalnum() or c in "_-." else "_" for c in name) or "foldkit"
 
 
+ATOM_SITE_TAGS = (
+    "group_PDB", "id", "type_symbol", "label_atom_id", "label_alt_id", "label_comp_id", "label_asym_id",
+    "label_entity_id", "label_seq_id", "pdbx_PDB_ins_code", "Cartn_x", "Cartn_y", "Cartn_z",
+    "occupancy", "B_iso_or_equiv", "pdbx_formal_charge", "auth_seq_id", "auth_comp_id",
+    "auth_asym_id", "auth_atom_id", "pdbx_PDB_model_num")
+
+
+def sequence_and_atom_site_header(entity_resnames: Mapping[int, Sequence[str]], chain_ids: Sequence[str],
+                                  chain_entities: Sequence[int]) -> list[str]:
+    """The ``_entity_poly_seq`` (residue names per entity id, in the mapping's order), ``_struct_asym``
+    (each chain's entity), ``_chem_comp`` loops and the ``_atom_site`` loop header (see
+    :func:`atom_site_line`)."""
+    lines = ["#", "loop_", "_entity_poly_seq.entity_id", "_entity_poly_seq.num", "_entity_poly_seq.mon_id",
+             "_entity_poly_seq.hetero"]
+    for entity, names in entity_resnames.items():
+        lines += [f"{entity} {i + 1} {r} n" for i, r in enumerate(names)]
+    lines += ["#", "loop_", "_struct_asym.id", "_struct_asym.entity_id"]
+    lines += [f"{chain_id} {entity}" for chain_id, entity in zip(chain_ids, chain_entities)]
+    lines += ["#", "loop_", "_chem_comp.id", "_chem_comp.type"]
+    lines += [f"{r} 'L-peptide linking'" for r in sorted({r for names in entity_resnames.values() for r in names})]
+    lines += ["#", "loop_"] + [f"_atom_site.{tag}" for tag in ATOM_SITE_TAGS]
+    return lines
+
+
+def atom_site_line(serial: int, element: str, atom_name: str, resname: str, chain_id: str, entity: int,
+                   seq_id: int, icode: str, xyz, b_factor: float, auth_seq_id: int) -> str:
+    """One ``_atom_site`` row (columns :data:`ATOM_SITE_TAGS`, model 1; ``icode`` '?' when none)."""
+    x, y, z = xyz
+    return (f"ATOM {serial} {element} {atom_name} . {resname} {chain_id} {entity} {seq_id} "
+            f"{icode} {x:.3f} {y:.3f} {z:.3f} 1.00 {b_factor:.2f} ? {auth_seq_id} "
+            f"{resname} {chain_id} {atom_name} 1")
+
+
 def chain_entity_ids(chains: Sequence[Protein]) -> list[int]:
     """Entity id (1, 2, ...) per chain: chains with the same residue sequence share one, numbered in order."""
     entities: dict[tuple[int, ...], int] = {}
@@ -166,19 +199,8 @@ def chains_to_mmcif_string(chains: Sequence[Protein], name: str = "foldkit") -> 
     else:
         lines += ["#", "loop_", "_entity_poly.entity_id", "_entity_poly.type"]
         lines += [f"{entity} 'polypeptide(L)'" for entity in entities]
-    lines += ["#", "loop_", "_entity_poly_seq.entity_id", "_entity_poly_seq.num", "_entity_poly_seq.mon_id",
-              "_entity_poly_seq.hetero"]
-    for entity in entities:
-        lines += [f"{entity} {i + 1} {r} n" for i, r in enumerate(resnames[first_chain_of[entity]])]
-    lines += ["#", "loop_", "_struct_asym.id", "_struct_asym.entity_id"]
-    lines += [f"{chain_id} {entity}" for chain_id, entity in zip(chain_ids, entity_ids)]
-    lines += ["#", "loop_", "_chem_comp.id", "_chem_comp.type"]
-    lines += [f"{r} 'L-peptide linking'" for r in sorted({r for names in resnames for r in names})]
-    lines += ["#", "loop_"] + [f"_atom_site.{tag}" for tag in (
-        "group_PDB", "id", "type_symbol", "label_atom_id", "label_alt_id", "label_comp_id", "label_asym_id",
-        "label_entity_id", "label_seq_id", "pdbx_PDB_ins_code", "Cartn_x", "Cartn_y", "Cartn_z",
-        "occupancy", "B_iso_or_equiv", "pdbx_formal_charge", "auth_seq_id", "auth_comp_id",
-        "auth_asym_id", "auth_atom_id", "pdbx_PDB_model_num")]
+    lines += sequence_and_atom_site_header({entity: resnames[first_chain_of[entity]] for entity in entities},
+                                           chain_ids, entity_ids)
     serial = 1
     for protein, chain, entity, names in zip(chains, chain_ids, entity_ids, resnames):
         icodes = protein.insertion_codes or ("",) * len(protein)
@@ -190,10 +212,8 @@ def chains_to_mmcif_string(chains: Sequence[Protein], name: str = "foldkit") -> 
             icode = icodes[i] or "?"
             for atom in np.flatnonzero(mask[i]):
                 atom_name = rc.ATOM_TYPES[atom]
-                x, y, z = positions[i, atom]
-                lines.append(f"ATOM {serial} {atom_name[0]} {atom_name} . {resname} {chain} {entity} {i + 1} "
-                             f"{icode} {x:.3f} {y:.3f} {z:.3f} 1.00 {b_factors[i, atom]:.2f} ? {resseq} "
-                             f"{resname} {chain} {atom_name} 1")
+                lines.append(atom_site_line(serial, atom_name[0], atom_name, resname, chain, entity, i + 1, icode,
+                                            positions[i, atom], b_factors[i, atom], resseq))
                 serial += 1
     lines.append("#")
     return "\n".join(lines) + "\n"

@@ -16,6 +16,7 @@ import numpy as np
 
 from foldkit import constants as rc
 from foldkit.errors import FoldkitError
+from foldkit.io.mmcif_format import atom_site_line, mmcif_block_name, sequence_and_atom_site_header
 from foldkit.io.pdb_format import ATOM_WRITE_ORDER, LINE_WIDTH, pdb_chain_id
 from foldkit.protein import Protein
 
@@ -87,38 +88,25 @@ def relaxed_pdb_string(chains: Sequence[RelaxedChain]) -> str:
 
 def relaxed_mmcif_string(chains: Sequence[RelaxedChain], name: str = "foldkit") -> str:
     """mmCIF text of the relaxed chains (one entity per chain, hydrogens included)."""
-    block = "".join(c if c.isalnum() or c in "_-." else "_" for c in name) or "foldkit"
+    block = mmcif_block_name(name)
     chain_ids = [c.protein.chain_id.strip() or MMCIF_BLANK_CHAIN for c in chains]
     lines = [f"data_{block}", "#", f"_entry.id {block}", "#", "loop_", "_entity.id", "_entity.type"]
     lines += [f"{k + 1} polymer" for k in range(len(chains))]
     lines += ["#", "loop_", "_entity_poly.entity_id", "_entity_poly.type"]
     lines += [f"{k + 1} 'polypeptide(L)'" for k in range(len(chains))]
-    lines += ["#", "loop_", "_entity_poly_seq.entity_id", "_entity_poly_seq.num", "_entity_poly_seq.mon_id",
-              "_entity_poly_seq.hetero"]
-    all_names: set[str] = set()
-    for k, chain in enumerate(chains):
-        names = [rc.resname_of(int(a)) for a in chain.protein.aatype]
-        all_names.update(names)
-        lines += [f"{k + 1} {i + 1} {r} n" for i, r in enumerate(names)]
-    lines += ["#", "loop_", "_struct_asym.id", "_struct_asym.entity_id"]
-    lines += [f"{c} {k + 1}" for k, c in enumerate(chain_ids)]
-    lines += ["#", "loop_", "_chem_comp.id", "_chem_comp.type"]
-    lines += [f"{r} 'L-peptide linking'" for r in sorted(all_names)]
-    lines += ["#", "loop_"] + [f"_atom_site.{tag}" for tag in (
-        "group_PDB", "id", "type_symbol", "label_atom_id", "label_alt_id", "label_comp_id", "label_asym_id",
-        "label_entity_id", "label_seq_id", "pdbx_PDB_ins_code", "Cartn_x", "Cartn_y", "Cartn_z",
-        "occupancy", "B_iso_or_equiv", "pdbx_formal_charge", "auth_seq_id", "auth_comp_id",
-        "auth_asym_id", "auth_atom_id", "pdbx_PDB_model_num")]
+    entities = list(range(1, len(chains) + 1))   # one entity per chain
+    lines += sequence_and_atom_site_header(
+        {k: [rc.resname_of(int(a)) for a in chain.protein.aatype] for k, chain in zip(entities, chains)},
+        chain_ids, entities)
     serial = 1
     for k, (chain, chain_id) in enumerate(zip(chains, chain_ids)):
         protein = chain.protein
         icodes = protein.insertion_codes or ("",) * len(protein)
         for i, atom_name, element, xyz, b_factor in _atom_records(chain):
             resname = rc.resname_of(int(protein.aatype[i]))
-            x, y, z = (float(v) for v in xyz)
-            lines.append(f"ATOM {serial} {element} {atom_name} . {resname} {chain_id} {k + 1} {i + 1} "
-                         f"{icodes[i] or '?'} {x:.3f} {y:.3f} {z:.3f} 1.00 {b_factor:.2f} ? "
-                         f"{int(protein.residue_index[i])} {resname} {chain_id} {atom_name} 1")
+            lines.append(atom_site_line(serial, element, atom_name, resname, chain_id, k + 1, i + 1,
+                                        icodes[i] or "?", [float(v) for v in xyz], b_factor,
+                                        int(protein.residue_index[i])))
             serial += 1
     lines.append("#")
     return "\n".join(lines) + "\n"
