@@ -18,7 +18,7 @@ from foldkit.model.global_config import GlobalConfig
 from foldkit.model.params import load_params
 from foldkit.model.runner import predict_from_features
 from foldkit.model.templates import template_torsion_features
-from foldkit.testing.compare import Kind, OutputCheck
+from foldkit.testing.compare import Kind, OutputCheck, kind_by_rules, unit_and_position_checks
 
 # reference arrays that are masks for other comparisons, not outputs
 MASK_KEYS = ("intermediates/template_torsion_well_conditioned",)
@@ -37,18 +37,14 @@ _KIND_RULES = (  # first match wins; names without the recycle prefix
 
 def output_kind(name: str) -> Kind:
     """The comparison kind of a whole-model output name."""
-    base = re.sub(r"^recycle\d+/", "", name)
-    for pattern, kind in _KIND_RULES:
-        if re.search(pattern, base):
-            return kind
-    raise KeyError(f"no comparison kind for output {name!r}")
+    return kind_by_rules(name, _KIND_RULES)
 
 
 def _affine_checks(name: str, value: np.ndarray) -> list[OutputCheck]:
     """Affines [..., 7]: quaternion (unit tolerance) and translation in Å (position tolerance)."""
     quat_mask = np.zeros(value.shape, np.float32)
     quat_mask[..., :4] = 1
-    return [OutputCheck(name, value, Kind.UNIT, quat_mask), OutputCheck(name, value, Kind.POSITION, 1 - quat_mask)]
+    return unit_and_position_checks(name, value, quat_mask)
 
 
 def model_case_checks(folder: Path, name: str, case_json: dict, chunk_size: int | None) -> list[OutputCheck]:

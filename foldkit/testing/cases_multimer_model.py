@@ -34,7 +34,7 @@ from foldkit.model.multimer_config import MultimerConfig, is_multimer_tree, mult
 from foldkit.model.multimer_network import iteration_keys, network_rng_key
 from foldkit.model.multimer_runner import predict_multimer_from_features
 from foldkit.model.params import load_params
-from foldkit.testing.compare import Kind, OutputCheck, Tolerance
+from foldkit.testing.compare import Kind, OutputCheck, Tolerance, kind_by_rules, unit_and_position_checks
 
 SAMPLING_PREFIX = "msa_sampling/"
 PERMUTED_OUTPUTS = ("representations/msa", "masked_msa/logits")
@@ -59,19 +59,14 @@ _SAMPLING_KINDS = (
 
 def multimer_output_kind(name: str) -> Kind:
     """The comparison kind of a multimer whole-model output (rigids are split by :func:`output_checks`)."""
-    base = re.sub(r"^recycle\d+/", "", name)
-    for pattern, kind in _KIND_RULES:
-        if re.search(pattern, base):
-            return kind
-    raise KeyError(f"no comparison kind for output {name!r}")
+    return kind_by_rules(name, _KIND_RULES)
 
 
 def _rigid_checks(name: str, value: np.ndarray, tolerance: Tolerance | None = None) -> list[OutputCheck]:
     """Rigids [..., 3, 4]: rotation (unit tolerance) and translation in Å (position tolerance)."""
-    translation = np.zeros(value.shape, np.float32)
-    translation[..., 3] = 1
-    return [OutputCheck(name, value, Kind.UNIT, 1 - translation, tolerance),
-            OutputCheck(name, value, Kind.POSITION, translation, tolerance)]
+    rotation = np.ones(value.shape, np.float32)
+    rotation[..., 3] = 0
+    return unit_and_position_checks(name, value, rotation, tolerance)
 
 
 def output_checks(outputs: dict, reference_keys, tolerances: dict | None = None) -> list[OutputCheck]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import re
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -69,6 +71,24 @@ class OutputCheck:
     mask: np.ndarray | None = None
     tolerance: Tolerance | None = None   # overrides the kind's tolerance (coarse checks)
     check_dtype: bool = False            # the dtype must equal the reference's too
+
+
+def kind_by_rules(name: str, rules: Iterable[tuple[str, Kind]]) -> Kind:
+    """The kind of the first ``(pattern, kind)`` rule whose pattern is found in ``name`` without its
+    ``recycle<r>/`` prefix (KeyError when none matches)."""
+    base = re.sub(r"^recycle\d+/", "", name)
+    for pattern, kind in rules:
+        if re.search(pattern, base):
+            return kind
+    raise KeyError(f"no comparison kind for output {name!r}")
+
+
+def unit_and_position_checks(name: str, ours: np.ndarray, unit_mask: np.ndarray,
+                             tolerance: Tolerance | None = None) -> list[OutputCheck]:
+    """Frames as two checks: the entries where ``unit_mask`` is 1 (rotation or quaternion) at the unit
+    tolerance, the others (translation in Å) at the position tolerance."""
+    return [OutputCheck(name, ours, Kind.UNIT, unit_mask, tolerance),
+            OutputCheck(name, ours, Kind.POSITION, 1 - unit_mask, tolerance)]
 
 
 @dataclasses.dataclass(frozen=True)
