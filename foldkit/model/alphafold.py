@@ -140,12 +140,13 @@ class EmbeddingsAndEvoformer(hk.Module):
         return {"single": single, "pair": pair, "msa": msa[:num_sequences], "msa_first_row": msa[0]}
 
 
-def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, jnp.ndarray]:
+def flatten_outputs(tree: Mapping[str, Any], prefix: str = "") -> dict[str, jnp.ndarray]:
+    """A nested output dict as ``{"<prefix>a/b/c": leaf}`` (AlphaFold's flat output names)."""
     flat = {}
     for key, value in tree.items():
         name = f"{prefix}{key}"
         if isinstance(value, Mapping):
-            flat.update(_flatten(value, name + "/"))
+            flat.update(flatten_outputs(value, name + "/"))
         else:
             flat[name] = value
     return flat
@@ -165,7 +166,7 @@ class AlphaFoldIteration(hk.Module):
         structure = StructureModule(self.config.structure_module, gc)(
             representations["single"], representations["pair"], batch)
         representations = dict(representations, **structure.pop("representations"))
-        outputs = _flatten(structure, "structure_module/")
+        outputs = flatten_outputs(structure, "structure_module/")
         active = self.config.heads.active_heads()
         # pLDDT and PAE read the structure module's activations: run them last, as AlphaFold does
         for name in sorted(active, key=lambda n: n in ("predicted_lddt", "predicted_aligned_error")):

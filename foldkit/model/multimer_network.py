@@ -24,13 +24,14 @@ leading iteration axis) injects them instead: iteration i reads entry
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Mapping
 
 import haiku as hk
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from foldkit.model.alphafold import flatten_outputs
 from foldkit.model.global_config import GlobalConfig
 from foldkit.model.msa_sampling import SamplingDraws, draw_uniforms
 from foldkit.model.multimer_config import MultimerConfig, MultimerModelConfig
@@ -44,16 +45,6 @@ RECYCLED_OUTPUTS = ("structure_module/final_atom_positions", "representations/ms
                     "representations/pair", "representations/single", "predicted_lddt/logits")
 DISTANCE_MASK_EPSILON = 1e-10
 EARLY_STOP_EPSILON = 1e-8
-
-
-def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, jnp.ndarray]:
-    flat = {}
-    for key, value in tree.items():
-        if isinstance(value, Mapping):
-            flat.update(_flatten(value, f"{prefix}{key}/"))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
 
 
 class MultimerIteration(hk.Module):
@@ -74,7 +65,7 @@ class MultimerIteration(hk.Module):
         structure = dict(MultimerStructureModule(self.config.structure_module, gc)(
             representations["single"], representations["pair"], batch))
         representations.update(structure.pop("representations"))
-        outputs = _flatten(structure, "structure_module/")
+        outputs = flatten_outputs(structure, "structure_module/")
         outputs.update(apply_multimer_heads(self.config.heads, representations, batch, global_config=gc))
         outputs.update({f"representations/{k}": v for k, v in representations.items()})
         outputs.update(sampling)

@@ -129,7 +129,12 @@ def run_case(name: str, arrays: Mapping[str, np.ndarray], meta: dict, chunk_size
     Outer-product-mean entries at padded residues (bias / 1e-3) are compared
     with the atol relative to max|ref| that Kind.ACTIVATION applies.
     """
-    call = MODULE_CALLS[name](meta, chunk_size)
+    return activation_checks(MODULE_CALLS[name](meta, chunk_size), arrays)
+
+
+def activation_checks(call: ModuleCall, arrays: Mapping[str, np.ndarray]) -> list[OutputCheck]:
+    """Apply ``call``'s module with the golden parameters in ``arrays``; one ACTIVATION check per output
+    (``output/<name>``)."""
     outputs = jax.jit(hk.transform(call.forward).apply)(haiku_params(arrays), None, *call.inputs(arrays))
     if len(call.output_names) == 1:
         outputs = (outputs,)

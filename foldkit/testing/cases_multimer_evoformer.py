@@ -10,15 +10,12 @@ from __future__ import annotations
 import functools
 from typing import Callable
 
-import haiku as hk
-import jax
-import numpy as np
 
 from foldkit.model.evoformer import EvoformerIteration
 from foldkit.model.evoformer_config import EvoformerIterationConfig, TriangleMultiplicationConfig
 from foldkit.model.triangle import TriangleMultiplication
-from foldkit.testing.cases_evoformer import ModuleCall, _global_config, haiku_params
-from foldkit.testing.compare import Kind, OutputCheck
+from foldkit.testing.cases_evoformer import ModuleCall, _global_config, activation_checks
+from foldkit.testing.compare import OutputCheck
 
 
 def _iteration(name: str, is_extra_msa: bool, meta: dict, chunk_size: int | None) -> ModuleCall:
@@ -48,12 +45,7 @@ MODULE_CALLS: dict[str, Callable[[dict, "int | None"], ModuleCall]] = {
 def run_case(name: str, arrays, meta: dict, chunk_size: int | None) -> list[OutputCheck]:
     """Apply the case's module with the golden parameters; one ACTIVATION check per output
     (padded pair entries carry bias / 1e-3 from the outer product mean: atol relative to max|ref|)."""
-    call = MODULE_CALLS[name](meta, chunk_size)
-    outputs = jax.jit(hk.transform(call.forward).apply)(haiku_params(arrays), None, *call.inputs(arrays))
-    if len(call.output_names) == 1:
-        outputs = (outputs,)
-    return [OutputCheck(f"output/{out_name}", np.asarray(value), Kind.ACTIVATION)
-            for out_name, value in zip(call.output_names, outputs)]
+    return activation_checks(MODULE_CALLS[name](meta, chunk_size), arrays)
 
 
 CASES = {name: _p(run_case, name) for name in MODULE_CALLS}
