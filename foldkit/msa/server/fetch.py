@@ -109,32 +109,31 @@ class _Fetch:
         files = [cache.pair_file(k) for k in range(len(record.distinct))]
         return cache.is_complete(cache.pair_entry(record.cache_dir, self.pmode, record.distinct), expected, files)
 
-    def missing_sequences(self) -> list[str]:
-        """Distinct sequences no record has cached; entries cached for one record are copied to the others."""
+    @staticmethod
+    def _missing(groups, has, entry) -> list:
+        """Keys of ``groups`` (key -> owning records) that no owner has cached (``has(record, key)``);
+        the entry (``entry(cache_dir, key)``) cached for one owner is copied to the others."""
         missing = []
-        for sequence, owners in self.owners.items():
-            holders = [r for r in owners if self._has_sequence(r, sequence)]
+        for key, owners in groups.items():
+            holders = [r for r in owners if has(r, key)]
             if not holders:
-                missing.append(sequence)
+                missing.append(key)
                 continue
-            source = cache.sequence_entry(holders[0].cache_dir, self.mode, sequence)
+            source = entry(holders[0].cache_dir, key)
             for record in owners:
                 if record not in holders:
-                    cache.copy_entry(source, cache.sequence_entry(record.cache_dir, self.mode, sequence))
+                    cache.copy_entry(source, entry(record.cache_dir, key))
         return missing
 
+    def missing_sequences(self) -> list[str]:
+        """Distinct sequences no record has cached; entries cached for one record are copied to the others."""
+        return self._missing(self.owners, self._has_sequence,
+                             lambda cache_dir, sequence: cache.sequence_entry(cache_dir, self.mode, sequence))
+
     def missing_pairings(self) -> list[tuple[str, ...]]:
-        missing = []
-        for chains, owners in self.complexes.items():
-            holders = [r for r in owners if self._has_pair(r)]
-            if not holders:
-                missing.append(chains)
-                continue
-            source = cache.pair_entry(holders[0].cache_dir, self.pmode, chains)
-            for record in owners:
-                if record not in holders:
-                    cache.copy_entry(source, cache.pair_entry(record.cache_dir, self.pmode, chains))
-        return missing
+        """Complexes (chain sequences) whose paired MSA no record has cached; copied as above."""
+        return self._missing(self.complexes, lambda record, chains: self._has_pair(record),
+                             lambda cache_dir, chains: cache.pair_entry(cache_dir, self.pmode, chains))
 
     # ------------------------------------------------------------- jobs
 
