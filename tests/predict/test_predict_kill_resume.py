@@ -12,36 +12,22 @@ import json
 import os
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from foldkit.io.structure import read_structure
-from tests.conftest import REPO_ROOT
-from tests.predict.helpers import make_tiny_params_dir, write_fasta
+from tests.predict.helpers import console_script, kill_after_marker, make_tiny_params_dir, snapshot, write_fasta
 
 # 22 residues (64 bucket) is predicted first; 70 residues (128 bucket) needs a second compilation
 SHORT = "MKTAYIAKQRQISFVKSHFSRQ"
 LONG = "MSEQNNTEMTFQIQRIYTKDISFEAPNAPHVFQKDWMKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQA"
 
 
-def _console_script() -> str:
-    script = Path(sys.executable).parent / "foldkit"
-    if not script.is_file():
-        script = REPO_ROOT / ".venv" / "bin" / "foldkit"
-    return str(script)
-
-
 def _command(tmp: Path) -> list[str]:
-    return [_console_script(), "predict", str(tmp / "in.fasta"), "-o", str(tmp / "out"), "--params-dir",
+    return [console_script(), "predict", str(tmp / "in.fasta"), "-o", str(tmp / "out"), "--params-dir",
             str(tmp / "params"), "--num-recycle", "1", "--num-seeds", "2"]
-
-
-def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
-    return {p.name: (p.stat().st_mtime_ns, p.stat().st_size) for p in folder.iterdir()}
 
 
 @pytest.mark.slow
@@ -49,26 +35,18 @@ def test_sigkill_then_rerun_resumes(tmp_path):
     write_fasta(tmp_path / "in.fasta", {"long": LONG, "short": SHORT})
     make_tiny_params_dir(tmp_path / "params")
     env = dict(os.environ, JAX_PLATFORMS="cpu")
-    process = subprocess.Popen(_command(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    marker = tmp_path / "out" / "short" / "finished.json"
-    deadline = time.monotonic() + 300
-    while not marker.exists():
-        assert process.poll() is None, process.stderr.read().decode()
-        assert time.monotonic() < deadline, "first record did not finish in time"
-        time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    process.stderr.close()
+    process = kill_after_marker(_command(tmp_path), tmp_path / "out" / "short" / "finished.json", env, 300,
+                                "first record")
     assert process.returncode == -signal.SIGKILL
     assert not (tmp_path / "out" / "long" / "finished.json").exists(), "killed too late: second record finished"
-    first = _snapshot(tmp_path / "out" / "short")
+    first = snapshot(tmp_path / "out" / "short")
 
     rerun = subprocess.run(_command(tmp_path), capture_output=True, text=True, env=env, timeout=600)
     assert rerun.returncode == 0, rerun.stderr
     assert "short (22 aa): already finished, skipped" in rerun.stderr
     assert "[1/2] short (22 aa): MSA" not in rerun.stderr
     assert "[2/2] long (70 aa): done" in rerun.stderr
-    assert _snapshot(tmp_path / "out" / "short") == first     # not redone, not touched
+    assert snapshot(tmp_path / "out" / "short") == first     # not redone, not touched
 
     out = tmp_path / "out"
     leftovers = [p for p in out.rglob("*") if p.name.endswith(".tmp")]

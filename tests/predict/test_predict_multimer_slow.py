@@ -17,10 +17,7 @@ import csv
 import json
 import os
 import shutil
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +27,8 @@ from foldkit import cli
 from foldkit.io.colabfold_a3m import format_colabfold_complex_a3m
 from foldkit.io.msa_files import read_a3m
 from foldkit.io.structure import read_chains
-from tests.conftest import AF2_REFERENCE, REPO_ROOT
-from tests.predict.helpers import make_tiny_params_dir, write_fasta
+from tests.conftest import AF2_REFERENCE
+from tests.predict.helpers import console_script, kill_after_marker, make_tiny_params_dir, snapshot, write_fasta
 from tests.predict.multimer_helpers import (HETERO, HOMO, MULTIMER_MODEL, chain_a3m, make_multimer_params_dir,
                                             write_complex_inputs)
 
@@ -39,44 +36,26 @@ pytestmark = pytest.mark.slow
 PIPELINE = AF2_REFERENCE / "pipeline"
 
 
-def _console_script() -> str:
-    script = Path(sys.executable).parent / "foldkit"
-    return str(script if script.is_file() else REPO_ROOT / ".venv" / "bin" / "foldkit")
-
-
 def _load(path: Path):
     return json.loads(path.read_text())
-
-
-def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
-    return {p.name: (p.stat().st_mtime_ns, p.stat().st_size) for p in folder.iterdir()}
 
 
 def test_sigkill_then_rerun_resumes(tmp_path):
     big = f"{HETERO[0] * 2}:{HETERO[1] * 2}"            # 80 residues: a second (128) bucket to compile
     fasta, msas = write_complex_inputs(tmp_path, {"big": big, "small": ":".join(HETERO)})
     make_multimer_params_dir(tmp_path / "params")
-    command = [_console_script(), "predict", str(fasta), "-o", str(tmp_path / "out"), "--params-dir",
+    command = [console_script(), "predict", str(fasta), "-o", str(tmp_path / "out"), "--params-dir",
                str(tmp_path / "params"), "--msa", str(msas), "--num-recycle", "1", "--num-seeds", "1",
                "--models-to-relax", "none"]
     env = dict(os.environ, JAX_PLATFORMS="cpu")
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    marker = tmp_path / "out" / "small" / "finished.json"
-    deadline = time.monotonic() + 400
-    while not marker.exists():
-        assert process.poll() is None, process.stderr.read().decode()
-        assert time.monotonic() < deadline, "first complex did not finish in time"
-        time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    process.stderr.close()
+    kill_after_marker(command, tmp_path / "out" / "small" / "finished.json", env, 400, "first complex")
     assert not (tmp_path / "out" / "big" / "finished.json").exists(), "killed too late"
-    first = _snapshot(tmp_path / "out" / "small")
+    first = snapshot(tmp_path / "out" / "small")
     rerun = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
     assert rerun.returncode == 0, rerun.stderr
     assert "small (40 aa): already finished, skipped" in rerun.stderr
     assert "[2/2] big (80 aa): done" in rerun.stderr
-    assert _snapshot(tmp_path / "out" / "small") == first
+    assert snapshot(tmp_path / "out" / "small") == first
     assert not [p for p in (tmp_path / "out").rglob("*") if p.name.endswith(".tmp")]
     for folder, chains in (("small", ["A", "B"]), ("big", ["A", "B"])):
         for path in (tmp_path / "out" / folder).glob("*.json"):
