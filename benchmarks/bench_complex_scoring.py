@@ -354,7 +354,7 @@ def main() -> int:
                           f"in {lddt_ok}")
             checks += [f"  {p}" for p in problems]
 
-    print(f"\n| tool | pairs | wall s | pairs/s |\n| --- | --- | --- | --- |")
+    print("\n| tool | pairs | wall s | pairs/s |\n| --- | --- | --- | --- |")
     rate = {}
     for name, wall, n in rows:
         rate[name] = n / wall if wall > 0 else float("nan")

@@ -19,7 +19,7 @@ from foldkit.predict.multimer_outputs import complex_prediction, input_order
 from foldkit.predict.pipeline import PredictSettings
 from foldkit.protein import Protein
 from tests.predict.helpers import make_tiny_params_dir, write_fasta
-from tests.predict.multimer_helpers import HETERO, HOMO, make_multimer_params_dir, write_complex_inputs
+from tests.predict.multimer_helpers import HETERO, make_multimer_params_dir, write_complex_inputs
 
 MONOMER_SEQUENCE = "MKTAYIAKQRQISFVKSHFSRQ"
 
