@@ -37,6 +37,7 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import datetime
+import queue
 import re
 import threading
 import time
@@ -262,15 +263,16 @@ class Af2InputPipeline:
         request.msa_dir.mkdir(parents=True, exist_ok=True)
         return _Job(request, searches, files.SearchRecord(request.msa_dir), time.perf_counter())
 
-    def _task(self, job: _Job, search: _Search, threads: int) -> str:
+    def _task(self, job: _Job, search: _Search, threads: int, release: Callable[[str], None]) -> str:
         """One search of one query (worker thread), then what reads its output alone: the template
-        featurization after the template search, the MSA parse after an MSA search."""
+        featurization after the template search, the MSA parse after an MSA search. ``release`` hands the
+        output to the scheduler as soon as it is known."""
         query, msa_dir, prefix = job.request.query, job.request.msa_dir, job.request.prefix
         if search.key == "custom_templates":
             text, job.templates = self._custom_templates(search, query, msa_dir, job.outputs, threads, job.timings,
                                                          prefix)
             return text
-        text = self._obtain(job, search, threads)
+        text = self._obtain(job, search, threads, release)
         t0 = time.perf_counter()
         if search.key in ("pdb70", "pdb_seqres"):
             job.templates = self._templates(query, text, msa_dir / search.file, search.tool)
@@ -300,28 +302,58 @@ class Af2InputPipeline:
         return Af2Inputs(raw, merged, timings, templates["log"], job.searched, pairing_msa)
 
     def _run_all(self, tasks: list[tuple[_Job, _Search]]) -> None:
-        """At most ``cpus`` searches at a time, sharing the cores; a search whose input is ready (HHsearch
-        after UniRef90) goes first, since the template featurization waits for it."""
+        """At most ``cpus`` searches at a time, sharing the cores.
+
+        A search holds its cores until its output is known; what follows in its thread (writing the
+        file, parsing the MSA, featurizing the templates) overlaps the next searches. A search whose
+        input has just become ready (the template search after UniRef90) goes first, since the
+        template featurization waits for it."""
         cpus = max(1, self.settings.cpus)
         ready = [task for task in tasks if task[1].after is None]
         waiting = [task for task in tasks if task[1].after is not None]
         workers = max(1, min(cpus, len(tasks)))
-        running: dict[concurrent.futures.Future, tuple[_Job, _Search, int]] = {}
-        with concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="af2-search") as pool:
+        events: queue.SimpleQueue = queue.SimpleQueue()      # (kind, task number, payload) from the workers
+        searching: dict[int, tuple[_Job, _Search, int]] = {}   # task number -> job, search, threads held
+        unfinished = 0
+
+        def work(number: int, job: _Job, search: _Search, threads: int) -> None:
+            released = []
+
+            def release(text: str) -> None:
+                released.append(True)
+                events.put(("output", number, text))
+
             try:
-                while ready or running:
-                    while ready and len(running) < workers:
-                        free = cpus - sum(threads for _, _, threads in running.values())
-                        threads = max(1, free // len(ready))
+                text = self._task(job, search, threads, release)
+                if not released:
+                    release(text)
+                events.put(("done", number, None))
+            except BaseException as exc:            # re-raised in the scheduling thread
+                events.put(("error", number, exc))
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(tasks)),
+                                                   thread_name_prefix="af2-search") as pool:
+            try:
+                started = 0
+                while ready or searching or unfinished:
+                    while ready and len(searching) < workers:
                         job, search = ready.pop(0)
-                        running[pool.submit(self._task, job, search, threads)] = (job, search, threads)
-                    done, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
-                    for future in done:
-                        job, search, _ = running.pop(future)
-                        job.outputs[search.key] = future.result()
-                        unlocked = [w for w in waiting if w[0] is job and w[1].after == search.key]
-                        waiting = [w for w in waiting if not (w[0] is job and w[1].after == search.key)]
-                        ready = unlocked + ready
+                        threads = _threads(search, len(ready), searching.values(), cpus)
+                        started += 1
+                        searching[started] = (job, search, threads)
+                        unfinished += 1
+                        pool.submit(work, started, job, search, threads)
+                    kind, number, payload = events.get()
+                    if kind == "error":
+                        raise payload
+                    if kind == "done":
+                        unfinished -= 1
+                        continue
+                    job, search, _ = searching.pop(number)
+                    job.outputs[search.key] = payload
+                    unlocked = [w for w in waiting if w[0] is job and w[1].after == search.key]
+                    waiting = [w for w in waiting if not (w[0] is job and w[1].after == search.key)]
+                    ready = unlocked + ready
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
@@ -340,8 +372,9 @@ class Af2InputPipeline:
             described["input_sha256"] = files.sha256_text(outputs[search.after])
         return described
 
-    def _obtain(self, job: _Job, search: _Search, threads: int) -> str:
-        """The search's output: reused from the MSA folder when it may be, else searched and written."""
+    def _obtain(self, job: _Job, search: _Search, threads: int, release: Callable[[str], None]) -> str:
+        """The search's output: reused from the MSA folder when it may be, else searched and written
+        (handed to ``release`` before it is written)."""
         query, msa_dir, prefix, outputs = job.request.query, job.request.msa_dir, job.request.prefix, job.outputs
         record, timings = job.record, job.timings
         path = msa_dir / search.file
@@ -359,6 +392,7 @@ class Af2InputPipeline:
         start = time.perf_counter()
         text = self._search(job, search, threads)
         seconds = time.perf_counter() - start
+        release(text)
         record.write(search.file, text, description)
         timings[f"search_{search.key}"] = round(seconds, 3)
         job.searched.append(search.file)
@@ -464,6 +498,22 @@ class Af2InputPipeline:
         return found.sto_text, {"features": result.features, "log": list(result.log),
                                 "num_templates": result.num_templates}
 
+
+
+HHSUITE_TOOLS = ("hhblits", "hhsearch")     # binaries that keep their thread count for their whole run
+
+
+def _threads(search: _Search, still_ready: int, running, cpus: int) -> int:
+    """Threads for a search about to start, given the (job, search, threads) running.
+
+    The template search (short, and the template featurization waits for it) takes every core that no
+    running HH-suite binary holds: pyhmmer's searches share theirs with it. Every other search takes
+    its share of the free cores with the searches still ready, at least one."""
+    running = list(running)
+    if search.after is not None:
+        return max(1, cpus - sum(threads for _, other, threads in running if other.tool in HHSUITE_TOOLS))
+    free = cpus - sum(threads for _, _, threads in running)
+    return max(1, free // (still_ready + 1))
 
 
 def _no_search_templates(query: QueryRecord, zero_template: bool = False) -> dict:
