@@ -48,7 +48,7 @@ from foldkit.model.multimer_geometry import (
 )
 from foldkit.model.multimer_structure_config import MultimerSidechainConfig, MultimerStructureConfig
 from foldkit.model.primitives import Linear, layer_norm
-from foldkit.model.structure import MultiRigidSidechain, _dropout, _final_init
+from foldkit.model.structure import MultiRigidSidechain, _dropout, _final_init, residual_transition
 
 POINT_NORM_EPSILON = 1e-8     # floor (squared: 1e-16) of the norms of the attended points
 MASK_LOGIT = 1e5              # masked residue pairs get logit - 1e5 (before the 1/sqrt(3) factor)
@@ -215,14 +215,7 @@ class MultimerFoldIteration(hk.Module):
         act = _dropout(act, c.dropout, is_training, gc)
         act = layer_norm("attention_layer_norm")(act)
 
-        residual = act
-        for layer in range(c.num_layer_in_transition):
-            last = layer == c.num_layer_in_transition - 1
-            act = Linear(c.num_channel, initializer=_final_init(gc) if last else "relu", name="transition")(act)
-            if not last:
-                act = jax.nn.relu(act)
-        act = _dropout(act + residual, c.dropout, is_training, gc)
-        act = layer_norm("transition_layer_norm")(act)
+        act = residual_transition(act, c, gc, is_training)
 
         if update_rigid:
             rigid = rigid.compose(QuatRigidUpdate(gc)(act))

@@ -48,6 +48,21 @@ def _dropout(x: jnp.ndarray, rate: float, is_training: bool, global_config: Glob
     return hk.dropout(hk.next_rng_key(), rate, x)
 
 
+def residual_transition(act: jnp.ndarray, config: Any, global_config: GlobalSettings,
+                        is_training: bool) -> jnp.ndarray:
+    """The fold iteration's transition: ``num_layer_in_transition`` Linear layers (ReLU between, all named
+    ``transition``), residual, dropout and ``transition_layer_norm``; ``act`` [N, c] -> [N, c]."""
+    residual = act
+    for layer in range(config.num_layer_in_transition):
+        last = layer == config.num_layer_in_transition - 1
+        act = Linear(config.num_channel, initializer=_final_init(global_config) if last else "relu",
+                     name="transition")(act)
+        if not last:
+            act = jax.nn.relu(act)
+    act = _dropout(act + residual, config.dropout, is_training, global_config)
+    return layer_norm("transition_layer_norm")(act)
+
+
 def _l2_normalize(x: jnp.ndarray, axis: int = -1, epsilon: float = 1e-12) -> jnp.ndarray:
     return x / jnp.sqrt(jnp.maximum(jnp.sum(jnp.square(x), axis=axis, keepdims=True), epsilon))
 
@@ -199,14 +214,7 @@ class FoldIteration(hk.Module):
         act = _dropout(act + attn, c.dropout, is_training, gc)
         act = layer_norm("attention_layer_norm")(act)
 
-        residual = act
-        for layer in range(c.num_layer_in_transition):
-            last = layer == c.num_layer_in_transition - 1
-            act = Linear(c.num_channel, initializer=_final_init(gc) if last else "relu", name="transition")(act)
-            if not last:
-                act = jax.nn.relu(act)
-        act = _dropout(act + residual, c.dropout, is_training, gc)
-        act = layer_norm("transition_layer_norm")(act)
+        act = residual_transition(act, c, gc, is_training)
 
         if update_affine:
             update = Linear(6, initializer=_final_init(gc), name="affine_update")(act)

@@ -61,7 +61,7 @@ def predict_fasta(fasta: str | Path, outdir: str | Path, *, params_dir: str | Pa
                   models: list[str] | None = None, num_models: int | None = None,
                   settings: PredictSettings = PredictSettings(), msa: str | Path | None = None,
                   databases: tuple[str | Path, ...] = (), single_sequence: bool = False,
-                  af2=None, log=log_to_stderr, model_preset: str | None = None,
+                  af2=None, server=None, log=log_to_stderr, model_preset: str | None = None,
                   max_complex_length: int | None = DEFAULT_MAX_COMPLEX_LENGTH) -> list[SummaryRow]:
     """Predict every record of ``fasta`` into ``outdir`` (see the package docstring).
 
@@ -74,12 +74,15 @@ def predict_fasta(fasta: str | Path, outdir: str | Path, *, params_dir: str | Pa
     ``model_preset`` 'multimer': the FASTA is one complex, one record per chain
     (AlphaFold2's convention); otherwise ``SEQA:SEQB`` records are complexes
     (ColabFold's). ``max_complex_length``: residues of a complex at most.
+    ``server``: :class:`foldkit.predict.server_msas.ServerSource` to get the
+    MSAs from an MMseqs2 server (the sequences are sent to ``server.url``).
     """
     paths = (Path(msa) if msa is not None else None, [Path(d) for d in databases])
     factory = af2 if callable(af2) else None
     plain_af2 = None if factory is not None else af2
     # with a settings factory the records are read first (the AlphaFold2 source reads no file of its own)
-    source = msa_source(*paths, single_sequence, af2=plain_af2 if factory is None else _PendingAf2())
+    source = msa_source(*paths, single_sequence, af2=plain_af2 if factory is None else _PendingAf2(),
+                        server=server.check() if server is not None else None)
     inputs = prepare_records(Path(fasta), source, model_preset, max_complex_length)
     needed = {}
     for record in inputs:

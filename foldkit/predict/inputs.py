@@ -12,6 +12,10 @@ MSA sources (one per run):
   AlphaFold2's input pipeline with templates, searches written to
   ``<record>/msas/`` (``msa_mode`` 'af2_full_dbs' or 'af2_reduced_dbs', see
   :mod:`foldkit.predict.input_pipeline`);
+* ``--msa-server [URL]``: MSAs (and with ``--templates`` template hits) from
+  an MMseqs2 server with ColabFold's API, cached in ``<record>/msas/server/``
+  (``msa_mode`` 'mmseqs2_uniref_env' or 'mmseqs2_uniref', see
+  :mod:`foldkit.predict.server_msas`);
 * none, or ``--single-sequence``: the query alone (``msa_mode``
   'single_sequence'; without the flag a warning says so).
 
@@ -32,7 +36,8 @@ from foldkit.io.complexes import LIMIT_OPTION, MULTIMER_PRESET, Complex, read_co
 from foldkit.io.fasta import Query, record_file_names
 from foldkit.io.msa_files import Msa, read_msa
 
-MSA_MODES = ("custom", "jackhmmer", "single_sequence", "af2_full_dbs", "af2_reduced_dbs")
+MSA_MODES = ("custom", "jackhmmer", "single_sequence", "af2_full_dbs", "af2_reduced_dbs", "mmseqs2_uniref_env",
+             "mmseqs2_uniref")
 _PATH_LIKE = re.compile(r"(^|[/\\])\.\.([/\\]|$)|^[/\\]|^[A-Za-z]:[/\\]")
 
 
@@ -46,14 +51,13 @@ class MsaSource:
     explicit: bool = False                  # --single-sequence given
     af2: object | None = None               # foldkit.msa.af2_pipeline.Af2Settings (--af2-data-dir ...)
     af2_multimer: object | None = None      # the same with AlphaFold-Multimer's databases (complexes)
-
-    @property
-    def resume_description(self) -> dict:
-        """Settings of the MSA source that a finished record must share with this run."""
-        return {"af2_inputs": self.af2.resume_description()} if self.af2 is not None else {}
+    server: object | None = None            # foldkit.predict.server_msas.ServerSource (--msa-server)
 
     def resume_description_for(self, kind: str) -> dict:
-        """The same for one kind of record ('monomer' or 'multimer')."""
+        """Settings of the MSA source that a finished record of this kind ('monomer' or 'multimer') must share
+        with this run."""
+        if self.server is not None:
+            return self.server.resume_description(kind)
         settings = self.af2_multimer if kind == "multimer" else self.af2
         return {"af2_inputs": settings.resume_description()} if settings is not None else {}
 
@@ -95,14 +99,18 @@ class RecordInput:
 
 
 def msa_source(msa: Path | None = None, databases: list[Path] | tuple[Path, ...] = (),
-               single_sequence: bool = False, af2=None, af2_multimer=None) -> MsaSource:
+               single_sequence: bool = False, af2=None, af2_multimer=None, server=None) -> MsaSource:
     """The run's MSA source; ``af2`` / ``af2_multimer``: Af2Settings of AlphaFold2's input pipeline with
-    monomer / multimer databases (for single chains / complexes)."""
+    monomer / multimer databases (for single chains / complexes); ``server``: a
+    :class:`foldkit.predict.server_msas.ServerSource` (``--msa-server``)."""
     with_af2 = af2 is not None or af2_multimer is not None
     given = [name for name, value in (("--msa", msa), ("--db", databases), ("--single-sequence", single_sequence),
-                                      ("--af2-data-dir/--uniref90/...", with_af2)) if value]
+                                      ("--af2-data-dir/--uniref90/...", with_af2),
+                                      ("--msa-server", server is not None)) if value]
     if len(given) > 1:
         raise InputError(f"give only one MSA source, not {' and '.join(given)}")
+    if server is not None:
+        return MsaSource(server.msa_mode, server=server)
     if with_af2:
         return MsaSource((af2 or af2_multimer).msa_mode, af2=af2, af2_multimer=af2_multimer)
     if msa is not None:

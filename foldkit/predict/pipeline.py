@@ -137,6 +137,7 @@ class PredictionSession:
         self._params: dict[str, object] = {}
         self._database = None
         self._af2_inputs = None
+        self._server_inputs = None
         self._complex_runs = None
 
     def models_for(self, record: RecordInput) -> list[ModelChoice]:
@@ -165,6 +166,19 @@ class PredictionSession:
         return self._complex_runs
 
     # ------------------------------------------------------------------ shared resources
+
+    def server_inputs(self):
+        """The --msa-server source of the run (:class:`foldkit.predict.server_msas.ServerRecordInputs`)."""
+        if self._server_inputs is None:
+            from foldkit.predict.server_msas import ServerRecordInputs
+
+            self._server_inputs = ServerRecordInputs(self.source.server, self.log)
+        return self._server_inputs
+
+    def prepare(self, pending: list[tuple[RecordInput, Path]], outdir: Path | None = None) -> None:
+        """Work shared by the records about to be predicted: one MSA server call for all of them."""
+        if self.source.server is not None:
+            self.server_inputs().fetch(pending, outdir)
 
     def params(self, model: ModelChoice, timer: Timer):
         if model.name not in self._params:
@@ -246,12 +260,16 @@ class PredictionSession:
     def _record_inputs(self, record: RecordInput, record_dir: Path, timer: Timer, log: Log, prefix: str
                        ) -> tuple[dict, Msa]:
         """Raw features and MSA of a record (written as features.npz and msa.a3m)."""
-        if self.source.af2 is not None:
+        if self.source.af2 is not None or self.source.server is not None:
             from foldkit.predict.input_pipeline import Af2RecordInputs
 
-            if self._af2_inputs is None:
-                self._af2_inputs = Af2RecordInputs(self.source.af2, self.log)
-            inputs = self._af2_inputs.features(record, record_dir, prefix)
+            if self.source.server is not None:
+                external = self.server_inputs()
+            else:
+                if self._af2_inputs is None:
+                    self._af2_inputs = Af2RecordInputs(self.source.af2, self.log)
+                external = self._af2_inputs
+            inputs = external.features(record, record_dir, prefix)
             raw, msa = inputs.raw, inputs.msa
             for name, seconds in inputs.timings.items():
                 timer.add(name, seconds)
@@ -292,7 +310,7 @@ class PredictionSession:
         from foldkit.io.fasta import Query
 
         record = RecordInput(Query(name, "", sequence.upper()), name, msa)
-        if msa is None and self.source.af2 is not None:      # AlphaFold2's pipeline searches into a scratch folder
+        if msa is None and (self.source.af2 is not None or self.source.server is not None):   # into a scratch folder
             import tempfile
 
             with tempfile.TemporaryDirectory(prefix="foldkit_af2_") as scratch:
@@ -376,9 +394,11 @@ def predict_records(inputs: list[RecordInput], outdir: Path, session: Prediction
     rewritten after every record.
     """
     settings = session.settings
+    order = sorted(inputs, key=lambda r: len(r.query))   # stable: ties keep the FASTA order
+    session.prepare([(r, outdir / r.folder_name) for r in order
+                     if settings.overwrite or records.finished_state(outdir / r.folder_name) is None], outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     rows: dict[str, records.SummaryRow] = {}
-    order = sorted(inputs, key=lambda r: len(r.query))   # stable: ties keep the FASTA order
     for number, record in enumerate(order, 1):
         record_dir = outdir / record.folder_name
         prefix = f"[{number}/{len(order)}] {record.query.id} ({len(record.query)} aa): "

@@ -110,7 +110,8 @@ def format_table(scores: ComplexScores) -> str:
         ("ICS / IPS", f"{_fmt(scores.contact.ics.score)} / {_fmt(scores.contact.ips.score)}"),
         ("lDDT / ilDDT (no stereochecks)", f"{_fmt(scores.lddt.lddt.score)} / {_fmt(scores.lddt.ilddt.score)}"),
         ("TM-score (by native)", f"{_fmt(scores.tm.tm_score)}  (sequence-dependent {_fmt(scores.tm.seqdep_tm)})"),
-        ("RMSD CA [A] / oligo GDT_TS", f"{_fmt(scores.rigid.rmsd, '.3f')} / {_fmt(scores.rigid.gdt_ts)}"),
+        ("RMSD CA [A] / oligo GDT_TS", f"{_fmt(scores.rigid.rmsd, '.3f')} / "
+                                       f"{_fmt(None if scores.rigid.gdt_ts is None else 100 * scores.rigid.gdt_ts, '.2f')}"),
     ]
     width = max(len(k) for k, _ in rows)
     lines = [f"{k:<{width}}  {v}" for k, v in rows]

@@ -17,6 +17,7 @@ from casp_inputs import (  # noqa: E402
     target_query,
 )
 from foldkit.commands.af2_options import options_from_config  # noqa: E402
+from foldkit.commands.predict import server_options_from_config  # noqa: E402
 from foldkit.errors import InputError  # noqa: E402
 
 RESULTS = str(config["results"]).rstrip("/")
@@ -55,8 +56,8 @@ if not PREDICT_MODELS:
     if missing:
         print(f"casp_benchmark: targets without a model file, left out: {', '.join(missing)}", file=sys.stderr)
         TARGETS = [t for t in TARGETS if t not in missing]
-if MSA["mode"] not in ("single", "search", "a3m_dir", "af2"):
-    raise WorkflowError(f"msa.mode must be single, search, a3m_dir or af2, not {MSA['mode']!r}")
+if MSA["mode"] not in ("single", "search", "a3m_dir", "af2", "server"):
+    raise WorkflowError(f"msa.mode must be single, search, a3m_dir, af2 or server, not {MSA['mode']!r}")
 if MSA["mode"] == "search" and not MSA.get("databases"):
     raise WorkflowError("msa.mode is search but msa.databases is empty")
 if MSA["mode"] == "a3m_dir" and not MSA.get("a3m_dir"):
@@ -117,3 +118,16 @@ def af2_options(msa):
 
 
 AF2_OPTIONS = af2_options(MSA) if MSA["mode"] == "af2" and PREDICT_MODELS else ""
+
+
+def server_options(msa):
+    """(`foldkit msa`, `foldkit predict`) options of mode server (MSAs from an MMseqs2 server)."""
+    try:
+        fetch, predict = server_options_from_config(msa.get("server"))
+    except InputError as error:
+        raise WorkflowError(str(error))
+    return " ".join(shlex.quote(o) for o in fetch), " ".join(shlex.quote(o) for o in predict)
+
+
+SERVER_MSA_OPTIONS, SERVER_PREDICT_OPTIONS = (server_options(MSA) if MSA["mode"] == "server" and PREDICT_MODELS
+                                              else ("", ""))

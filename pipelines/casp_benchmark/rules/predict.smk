@@ -66,6 +66,55 @@ if MSA["mode"] == "af2":
                      "{params.foldkit} predict {input.fasta} -o {params.outdir} {params.af2} --use-precomputed-msas "
                      "{params.options} > {log} 2>&1")
 
+elif MSA["mode"] == "server":
+
+    rule server_queries:
+        """Every target in one FASTA for one server job."""
+        input:
+            expand(f"{RESULTS}/inputs/{{target}}.fasta", target=sorted(QUERIES)),
+        output:
+            f"{RESULTS}/server/targets.fasta",
+        params:
+            text="".join(f">{target}\n{QUERIES[target].sequence}\n" for target in sorted(QUERIES)),
+        threads: 1
+        resources:
+            mem_mb=500,
+            runtime=5,
+        run:
+            Path(output[0]).write_text(params.text)
+
+    rule msa_server:
+        """`foldkit msa --msa-server`: ONE server job for every target (the sequences are sent to msa.server.url);
+        server/<T>.a3m, and the downloads in server/msa_server/<T>/ that the prediction jobs reuse."""
+        input:
+            f"{RESULTS}/server/targets.fasta",
+        output:
+            expand(f"{RESULTS}/server/{{target}}.a3m", target=sorted(QUERIES)),
+        log:
+            f"{RESULTS}/logs/msa/server.log",
+        params:
+            foldkit=FOLDKIT,
+            outdir=f"{RESULTS}/server",
+            options=SERVER_MSA_OPTIONS,
+        threads: 1
+        resources:
+            mem_mb=int(MSA.get("mem_mb", 8000)),
+            runtime=int(MSA.get("runtime", 120)),
+        conda:
+            "../../../environment.yml"
+        shell:
+            "mkdir -p {params.outdir} && {params.foldkit} msa {input} -o {params.outdir} {params.options} --no-progress"
+            " > {log} 2>&1"
+
+    # the target's downloads are copied into its msas/server/: foldkit predict --msa-server sends nothing then
+    PREDICT_MSA = f"{RESULTS}/server/{{target}}.a3m"
+    PREDICT_SHELL = ("rm -rf {params.outdir}/{wildcards.target}/msas/server && "
+                     "mkdir -p {params.outdir}/{wildcards.target}/msas && "
+                     "cp -r {params.server_dir}/msa_server/{wildcards.target} "
+                     "{params.outdir}/{wildcards.target}/msas/server && "
+                     "{params.foldkit} predict {input.fasta} -o {params.outdir} {params.server} {params.options} "
+                     "> {log} 2>&1")
+
 elif MSA["mode"] == "a3m_dir":
 
     rule msa_chains:
@@ -161,7 +210,7 @@ else:
             " > {log} 2>&1"
 
 
-if MSA["mode"] != "af2":
+if MSA["mode"] not in ("af2", "server"):
     def PREDICT_MSA(wildcards):
         if wildcards.target in COMPLEX_TARGETS:
             return f"{RESULTS}/msas/{wildcards.target}.chains"
@@ -188,6 +237,8 @@ rule predict:
         options=model_options(PREDICT),
         af2=AF2_OPTIONS,
         af2_dir=f"{RESULTS}/af2/{{target}}",
+        server=SERVER_PREDICT_OPTIONS,
+        server_dir=f"{RESULTS}/server",
     threads: int(PREDICT.get("threads", 4))
     resources:
         gpu=int(PREDICT.get("gpus", 1)),

@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
 from batch_inputs import chains_fasta_text, fasta_text, load_records  # noqa: E402
 from foldkit.commands.af2_options import options_from_config  # noqa: E402
+from foldkit.commands.predict import server_options_from_config  # noqa: E402
 from foldkit.errors import InputError  # noqa: E402
 
 RESULTS = str(config["results"]).rstrip("/")
@@ -25,8 +26,8 @@ except InputError as error:
 wildcard_constraints:
     name="|".join(re.escape(name) for name in sorted(RECORDS)),
 
-if MSA["mode"] not in ("single", "search", "a3m_dir", "af2"):
-    raise WorkflowError(f"msa.mode must be single, search, a3m_dir or af2, not {MSA['mode']!r}")
+if MSA["mode"] not in ("single", "search", "a3m_dir", "af2", "server"):
+    raise WorkflowError(f"msa.mode must be single, search, a3m_dir, af2 or server, not {MSA['mode']!r}")
 if MSA["mode"] == "search" and not MSA.get("databases"):
     raise WorkflowError("msa.mode is search but msa.databases is empty")
 if MSA["mode"] == "a3m_dir" and not MSA.get("a3m_dir"):
@@ -80,3 +81,15 @@ def af2_options(msa):
 
 
 AF2_OPTIONS = af2_options(MSA) if MSA["mode"] == "af2" else ""
+
+
+def server_options(msa):
+    """(`foldkit msa`, `foldkit predict`) options of mode server (MSAs from an MMseqs2 server)."""
+    try:
+        fetch, predict = server_options_from_config(msa.get("server"))
+    except InputError as error:
+        raise WorkflowError(str(error))
+    return " ".join(shlex.quote(o) for o in fetch), " ".join(shlex.quote(o) for o in predict)
+
+
+SERVER_MSA_OPTIONS, SERVER_PREDICT_OPTIONS = server_options(MSA) if MSA["mode"] == "server" else ("", "")

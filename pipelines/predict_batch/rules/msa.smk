@@ -61,6 +61,47 @@ if MSA["mode"] == "af2":
             "{params.foldkit} msa {input.fasta} -o {params.outdir} {params.options} --cpu {threads}"
             " > {log} 2>&1"
 
+elif MSA["mode"] == "server":
+
+    rule server_queries:
+        """Every record in one FASTA (header: the record's file-safe name) for one server job."""
+        input:
+            expand(f"{RESULTS}/inputs/{{name}}.fasta", name=sorted(RECORDS)),
+        output:
+            f"{RESULTS}/server/records.fasta",
+        params:
+            text="".join(f">{name}\n{RECORDS[name].sequence}\n" for name in sorted(RECORDS)),
+        threads: 1
+        resources:
+            mem_mb=500,
+            runtime=5,
+        run:
+            Path(output[0]).write_text(params.text)
+
+    rule msa_server:
+        """`foldkit msa --msa-server`: ONE server job for every record (the sequences are sent to msa.server.url);
+        server/<name>.a3m, and the downloads in server/msa_server/<name>/ that the prediction jobs reuse
+        (they send nothing then). Reruns send only sequences not downloaded yet."""
+        input:
+            f"{RESULTS}/server/records.fasta",
+        output:
+            expand(f"{RESULTS}/server/{{name}}.a3m", name=sorted(RECORDS)),
+        log:
+            f"{RESULTS}/logs/msa/server.log",
+        params:
+            foldkit=FOLDKIT,
+            outdir=f"{RESULTS}/server",
+            options=SERVER_MSA_OPTIONS,
+        threads: 1
+        resources:
+            mem_mb=int(MSA.get("mem_mb", 8000)),
+            runtime=int(MSA.get("runtime", 120)),
+        conda:
+            "../../../environment.yml"
+        shell:
+            "mkdir -p {params.outdir} && {params.foldkit} msa {input} -o {params.outdir} {params.options} --no-progress"
+            " > {log} 2>&1"
+
 elif MSA["mode"] == "a3m_dir":
 
     rule msa_chains:

@@ -12,6 +12,16 @@ if MSA["mode"] == "af2":
                      "cp -r {params.af2_dir}/{wildcards.name}/msas {params.outdir}/{wildcards.name}/msas && "
                      "{params.foldkit} predict {input.fasta} -o {params.outdir} {params.af2} --use-precomputed-msas "
                      "{params.options} > {log} 2>&1")
+elif MSA["mode"] == "server":
+    # mode server: the record's downloads are copied from the msa_server job into its msas/server/, so
+    # foldkit predict --msa-server finds them there and sends nothing (GPU nodes need no network access)
+    PREDICT_MSA = f"{RESULTS}/server/{{name}}.a3m"
+    PREDICT_SHELL = ("rm -rf {params.outdir}/{wildcards.name}/msas/server && "
+                     "mkdir -p {params.outdir}/{wildcards.name}/msas && "
+                     "cp -r {params.server_dir}/msa_server/{wildcards.name} "
+                     "{params.outdir}/{wildcards.name}/msas/server && "
+                     "{params.foldkit} predict {input.fasta} -o {params.outdir} {params.server} {params.options} "
+                     "> {log} 2>&1")
 else:
     def PREDICT_MSA(wildcards):
         if RECORDS[wildcards.name].is_complex:
@@ -37,6 +47,8 @@ rule predict:
         options=model_options(PREDICT),
         af2=AF2_OPTIONS,
         af2_dir=f"{RESULTS}/af2/{{name}}",
+        server=SERVER_PREDICT_OPTIONS,
+        server_dir=f"{RESULTS}/server",
     threads: int(PREDICT.get("threads", 4))
     resources:
         gpu=int(PREDICT.get("gpus", 1)),
