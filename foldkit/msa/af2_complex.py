@@ -5,15 +5,16 @@ For a :class:`~foldkit.io.complexes.Complex` and an MSA folder (AlphaFold2's
 
 1. ``chain_id_map.json`` (chain id -> description and sequence, as AlphaFold2
    writes it);
-2. per distinct sequence, in chain order, the monomer searches of
+2. per distinct sequence the monomer searches of
    :class:`~foldkit.msa.af2_pipeline.Af2InputPipeline` into ``msas/<chain id>/``
    (query named ``chain_<id>``, as AlphaFold-Multimer names it): UniRef90,
    MGnify, BFD + UniRef30 or small BFD, hmmsearch templates on pdb_seqres
    (``pdb_hits.sto``), and for heteromers the UniProt search
-   (``uniprot_hits.sto``). Copies of a chain (homomers) reuse its folder, so
-   a homodimer has only ``msas/A/``. Files already there are reused as in the
-   monomer pipeline (same query, databases and settings; or any file with
-   ``--use-precomputed-msas``);
+   (``uniprot_hits.sto``). The searches of all chains share the ``cpus`` cores
+   (one chain's short searches run beside another chain's HHblits). Copies of
+   a chain (homomers) reuse its folder, so a homodimer has only ``msas/A/``.
+   Files already there are reused as in the monomer pipeline (same query,
+   databases and settings; or any file with ``--use-precomputed-msas``);
 3. each chain's raw features (+ ``*_all_seq`` from the UniProt MSA), then
    :func:`foldkit.features.multimer.complex_features_from_chain_features`.
 """
@@ -34,7 +35,7 @@ from foldkit.features.multimer_chain import pairing_msa_features
 from foldkit.io.atomic import atomic_write_text
 from foldkit.io.complexes import Complex
 from foldkit.msa import af2_files as files
-from foldkit.msa.af2_pipeline import Af2InputPipeline, Af2Settings
+from foldkit.msa.af2_pipeline import Af2InputPipeline, Af2Query, Af2Settings
 from foldkit.msa.jackhmmer import QueryRecord
 
 Log = Callable[[str], None]
@@ -76,11 +77,12 @@ class ComplexSearchPipeline:
         timings: dict[str, float] = {}
         logs: dict[str, list[str]] = {}
         searched: list[str] = []
+        queries = []
         for chain in complex_.distinct_chains:
             copies = [c.chain_id for c in complex_.chains if c.entity_id == chain.entity_id]
-            prefix = f"{complex_.id} chain {'/'.join(copies)}: "
-            inputs = self.chains.run(QueryRecord(chain_description(chain), "", chain.sequence),
-                                     msa_dir / chain.chain_id, prefix=prefix, pairing=complex_.is_heteromer)
+            queries.append(Af2Query(QueryRecord(chain_description(chain), "", chain.sequence), msa_dir / chain.chain_id,
+                                    prefix=f"{complex_.id} chain {'/'.join(copies)}: ", pairing=complex_.is_heteromer))
+        for chain, inputs in zip(complex_.distinct_chains, self.chains.run_many(queries)):
             raw = dict(inputs.raw_features)
             if complex_.is_heteromer:
                 pairing = inputs.pairing_msa

@@ -8,11 +8,16 @@ For one query and an MSA folder (AlphaFold2's ``msas/``):
    (deduplicated, empty columns removed, as A3M); the independent searches run
    concurrently on at most ``cpus`` cores, HHsearch as soon as UniRef90 is done.
    Files already in the folder are reused (see :mod:`foldkit.msa.af2_files`).
-2. The MSAs in AlphaFold2's order: UniRef90 (first 10,000 rows), BFD (or
+2. Templates from the HHsearch hits and the mmCIF files
+   (:mod:`foldkit.templates`), 20 hits considered, 4 used by the model, in
+   the thread of the template search as soon as it ends (beside the searches
+   still running); each MSA is parsed likewise as soon as its search ends.
+3. The MSAs in AlphaFold2's order: UniRef90 (first 10,000 rows), BFD (or
    small BFD), MGnify (first 501 rows); duplicate rows dropped, first kept.
-3. Templates from the HHsearch hits and the mmCIF files
-   (:mod:`foldkit.templates`), 20 hits considered, 4 used by the model.
 4. Sequence + MSA + template raw features with AlphaFold2's names and dtypes.
+
+:meth:`Af2InputPipeline.run_many` runs several queries (the chains of a
+complex) with one pool of ``cpus`` cores for all their searches.
 
 One progress line per search (database, hits, seconds); the per-step times
 are returned for ``timings.json`` (``features`` is AlphaFold2's key for the
@@ -32,11 +37,12 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import datetime
+import queue
 import re
 import threading
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -46,7 +52,8 @@ from foldkit.io.msa_files import Msa, merge_msas
 from foldkit.msa import af2_files as files
 from foldkit.msa import hhsuite
 from foldkit.msa.databases import Af2Databases, database_stamp
-from foldkit.msa.jackhmmer import QueryRecord, engine_version, jackhmmer_stockholm, truncate_stockholm
+from foldkit.msa.jackhmmer import (QueryModel, QueryRecord, engine_version, jackhmmer_stockholm, query_model,
+                                   truncate_stockholm)
 from foldkit.msa.search import JackhmmerSettings, default_cpus
 
 Log = Callable[[str], None]
@@ -122,6 +129,16 @@ class Af2Inputs:
 
 
 @dataclasses.dataclass(frozen=True)
+class Af2Query:
+    """One query of :meth:`Af2InputPipeline.run_many` and the MSA folder its searches go to."""
+
+    query: QueryRecord
+    msa_dir: Path
+    prefix: str = ""                          # progress-line prefix
+    pairing: bool = False                     # add the UniProt search (multimer heteromer chains)
+
+
+@dataclasses.dataclass(frozen=True)
 class _Search:
     key: str                                  # uniref90 | mgnify | bfd_uniref | small_bfd | pdb70
     file: str
@@ -129,6 +146,34 @@ class _Search:
     databases: tuple[Path, ...]
     settings: dict
     after: str | None = None                  # key of the search whose output this one reads
+
+
+MSA_ORDER = ("uniref90", "bfd_uniref", "small_bfd", "mgnify")     # AlphaFold2's merge order
+
+
+@dataclasses.dataclass(eq=False)
+class _Job:
+    """One query's run: its searches and what they produced (filled in by the worker threads)."""
+
+    request: Af2Query
+    searches: list[_Search]
+    record: files.SearchRecord
+    start: float
+    outputs: dict[str, str] = dataclasses.field(default_factory=dict)      # search key -> output text
+    msas: dict[str, Msa] = dataclasses.field(default_factory=dict)         # search key -> parsed MSA
+    timings: dict[str, float] = dataclasses.field(default_factory=dict)
+    searched: list[str] = dataclasses.field(default_factory=list)
+    templates: dict | None = None
+    pairing_msa: Msa | None = None
+    _model: QueryModel | None = None
+    _model_lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+
+    def query_model(self) -> QueryModel:
+        """The query's jackhmmer model, built by the first jackhmmer search and shared by the others."""
+        with self._model_lock:
+            if self._model is None:
+                self._model = query_model(self.request.query)
+            return self._model
 
 
 def plan_searches(settings: Af2Settings) -> list[_Search]:
@@ -198,74 +243,117 @@ class Af2InputPipeline:
 
     def run(self, query: QueryRecord, msa_dir: Path, prefix: str = "", pairing: bool = False) -> Af2Inputs:
         """Search (or reuse) into ``msa_dir``, then featurize; ``pairing`` adds the UniProt search (multimer)."""
-        start = time.perf_counter()
+        return self.run_many([Af2Query(query, Path(msa_dir), prefix, pairing)])[0]
+
+    def run_many(self, queries: Sequence[Af2Query]) -> list[Af2Inputs]:
+        """Several queries at once (the chains of a complex): their searches share the ``cpus`` cores, so
+        one query's short searches fill the cores another query's long search leaves idle."""
+        jobs = [self._job(request) for request in queries]
+        self._run_all([(job, search) for job in jobs for search in job.searches])
+        return [self._finish(job) for job in jobs]
+
+    def _job(self, request: Af2Query) -> _Job:
         searches = list(self.searches)
-        if pairing:
+        if request.pairing:
             if self.pairing_search is None:
-                self.log(f"{prefix}uniprot: no UniProt database (--uniprot): this chain's rows are not paired "
-                         "with the other chains'")
+                self.log(f"{request.prefix}uniprot: no UniProt database (--uniprot): this chain's rows are not "
+                         "paired with the other chains'")
             else:
                 searches.append(self.pairing_search)
-        msa_dir.mkdir(parents=True, exist_ok=True)
-        record = files.SearchRecord(msa_dir)
-        outputs: dict[str, str] = {}
-        timings: dict[str, float] = {}
-        searched: list[str] = []
-        template_result: dict = {}
+        request.msa_dir.mkdir(parents=True, exist_ok=True)
+        return _Job(request, searches, files.SearchRecord(request.msa_dir), time.perf_counter())
 
-        def obtain(search: _Search, threads: int) -> str:
-            if search.key == "custom_templates":
-                text, template_result["value"] = self._custom_templates(search, query, msa_dir, outputs, threads,
-                                                                        timings, prefix)
-                return text
-            text = self._obtain(search, query, msa_dir, record, outputs, threads, timings, searched, prefix)
-            if search.key in ("pdb70", "pdb_seqres"):
-                t0 = time.perf_counter()
-                template_result["value"] = self._templates(query, text, msa_dir / search.file, search.tool)
-                timings["templates"] = round(time.perf_counter() - t0, 3)
+    def _task(self, job: _Job, search: _Search, threads: int, release: Callable[[str], None]) -> str:
+        """One search of one query (worker thread), then what reads its output alone: the template
+        featurization after the template search, the MSA parse after an MSA search. ``release`` hands the
+        output to the scheduler as soon as it is known."""
+        query, msa_dir, prefix = job.request.query, job.request.msa_dir, job.request.prefix
+        if search.key == "custom_templates":
+            text, job.templates = self._custom_templates(search, query, msa_dir, job.outputs, threads, job.timings,
+                                                         prefix)
             return text
-
-        self._run_all(obtain, outputs, searches)
+        text = self._obtain(job, search, threads, release)
         t0 = time.perf_counter()
-        msas = self._msas(query, msa_dir, outputs)
-        templates = template_result.get("value") or _no_search_templates(query, zero_template=self.multimer)
+        if search.key in ("pdb70", "pdb_seqres"):
+            job.templates = self._templates(query, text, msa_dir / search.file, search.tool)
+            job.timings["templates"] = round(time.perf_counter() - t0, 3)
+        elif search.key == "uniprot":
+            job.pairing_msa = files.stockholm_msa(text, msa_dir / search.file, query.sequence,
+                                                  self.settings.uniprot_max_hits)
+        else:
+            job.msas[search.key] = self._msa(search, query, msa_dir, text)
+            job.timings["msa_features"] = round(job.timings.get("msa_features", 0.0) + time.perf_counter() - t0, 3)
+        return text
+
+    def _finish(self, job: _Job) -> Af2Inputs:
+        """Raw features of a query whose searches are done."""
+        query, timings = job.request.query, job.timings
+        t0 = time.perf_counter()
+        msas = [job.msas[key] for key in MSA_ORDER if key in job.msas]
+        templates = job.templates or _no_search_templates(query, zero_template=self.multimer)
         raw = make_raw_features(query.sequence, msas, description=_header(query),
                                 template_features=templates["features"])
-        timings["msa_features"] = round(time.perf_counter() - t0, 3)
-        timings["features"] = round(time.perf_counter() - start, 3)
+        timings["msa_features"] = round(timings.get("msa_features", 0.0) + time.perf_counter() - t0, 3)
+        timings["features"] = round(time.perf_counter() - job.start, 3)
         merged = merge_msas(msas)
-        pairing_msa = None
-        if "uniprot" in outputs:
-            pairing_msa = files.stockholm_msa(outputs["uniprot"], msa_dir / files.UNIPROT_STO, query.sequence,
-                                              self.settings.uniprot_max_hits)
-        self.log(f"{prefix}features: {len(merged)} MSA sequences, {templates['num_templates']} templates"
+        pairing_msa = job.pairing_msa
+        self.log(f"{job.request.prefix}features: {len(merged)} MSA sequences, {templates['num_templates']} templates"
                  + (f", {len(pairing_msa)} UniProt sequences for pairing" if pairing_msa is not None else ""))
-        return Af2Inputs(raw, merged, timings, templates["log"], searched, pairing_msa)
+        return Af2Inputs(raw, merged, timings, templates["log"], job.searched, pairing_msa)
 
-    def _run_all(self, obtain, outputs: dict[str, str], searches: list[_Search] | None = None) -> None:
-        """At most ``cpus`` searches at a time, sharing the cores; a search whose input is ready (HHsearch
-        after UniRef90) goes first, since the template featurization waits for it."""
-        searches = self.searches if searches is None else searches
+    def _run_all(self, tasks: list[tuple[_Job, _Search]]) -> None:
+        """At most ``cpus`` searches at a time, sharing the cores.
+
+        A search holds its cores until its output is known; what follows in its thread (writing the
+        file, parsing the MSA, featurizing the templates) overlaps the next searches. A search whose
+        input has just become ready (the template search after UniRef90) goes first, since the
+        template featurization waits for it."""
         cpus = max(1, self.settings.cpus)
-        ready = [s for s in searches if s.after is None]
-        waiting = [s for s in searches if s.after is not None]
-        workers = max(1, min(cpus, len(searches)))
-        running: dict[concurrent.futures.Future, tuple[_Search, int]] = {}
-        with concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="af2-search") as pool:
+        ready = [task for task in tasks if task[1].after is None]
+        waiting = [task for task in tasks if task[1].after is not None]
+        workers = max(1, min(cpus, len(tasks)))
+        events: queue.SimpleQueue = queue.SimpleQueue()      # (kind, task number, payload) from the workers
+        searching: dict[int, tuple[_Job, _Search, int]] = {}   # task number -> job, search, threads held
+        unfinished = 0
+
+        def work(number: int, job: _Job, search: _Search, threads: int) -> None:
+            released = []
+
+            def release(text: str) -> None:
+                released.append(True)
+                events.put(("output", number, text))
+
             try:
-                while ready or running:
-                    while ready and len(running) < workers:
-                        free = cpus - sum(threads for _, threads in running.values())
-                        threads = max(1, free // len(ready))
-                        search = ready.pop(0)
-                        running[pool.submit(obtain, search, threads)] = (search, threads)
-                    done, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
-                    for future in done:
-                        search, _ = running.pop(future)
-                        outputs[search.key] = future.result()
-                        unlocked = [w for w in waiting if w.after == search.key]
-                        waiting = [w for w in waiting if w.after != search.key]
-                        ready = unlocked + ready
+                text = self._task(job, search, threads, release)
+                if not released:
+                    release(text)
+                events.put(("done", number, None))
+            except BaseException as exc:            # re-raised in the scheduling thread
+                events.put(("error", number, exc))
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(tasks)),
+                                                   thread_name_prefix="af2-search") as pool:
+            try:
+                started = 0
+                while ready or searching or unfinished:
+                    while ready and len(searching) < workers:
+                        job, search = ready.pop(0)
+                        threads = _threads(search, len(ready), searching.values(), cpus)
+                        started += 1
+                        searching[started] = (job, search, threads)
+                        unfinished += 1
+                        pool.submit(work, started, job, search, threads)
+                    kind, number, payload = events.get()
+                    if kind == "error":
+                        raise payload
+                    if kind == "done":
+                        unfinished -= 1
+                        continue
+                    job, search, _ = searching.pop(number)
+                    job.outputs[search.key] = payload
+                    unlocked = [w for w in waiting if w[0] is job and w[1].after == search.key]
+                    waiting = [w for w in waiting if not (w[0] is job and w[1].after == search.key)]
+                    ready = unlocked + ready
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
@@ -284,8 +372,11 @@ class Af2InputPipeline:
             described["input_sha256"] = files.sha256_text(outputs[search.after])
         return described
 
-    def _obtain(self, search: _Search, query: QueryRecord, msa_dir: Path, record: files.SearchRecord,
-                outputs: dict[str, str], threads: int, timings: dict, searched: list, prefix: str) -> str:
+    def _obtain(self, job: _Job, search: _Search, threads: int, release: Callable[[str], None]) -> str:
+        """The search's output: reused from the MSA folder when it may be, else searched and written
+        (handed to ``release`` before it is written)."""
+        query, msa_dir, prefix, outputs = job.request.query, job.request.msa_dir, job.request.prefix, job.outputs
+        record, timings = job.record, job.timings
         path = msa_dir / search.file
         if self.settings.use_precomputed_msas and path.is_file():
             text = files.read_text(path)
@@ -299,20 +390,22 @@ class Af2InputPipeline:
                      "databases and settings)")
             return text
         start = time.perf_counter()
-        text = self._search(search, query, outputs, threads)
+        text = self._search(job, search, threads)
         seconds = time.perf_counter() - start
+        release(text)
         record.write(search.file, text, description)
         timings[f"search_{search.key}"] = round(seconds, 3)
-        searched.append(search.file)
+        job.searched.append(search.file)
         names = ", ".join(p.name for p in search.databases)
         self.log(f"{prefix}{search.key}: {search.tool} on {names}: {_count_hits(search, text)} hits, "
                  f"{seconds:.1f} s ({threads} thread{'s' if threads != 1 else ''})")
         return text
 
-    def _search(self, search: _Search, query: QueryRecord, outputs: dict[str, str], threads: int) -> str:
-        settings = self.settings
+    def _search(self, job: _Job, search: _Search, threads: int) -> str:
+        settings, query, outputs = self.settings, job.request.query, job.outputs
         if search.tool == "jackhmmer":
-            result = jackhmmer_stockholm(query, search.databases[0], settings.jackhmmer, cpus=threads)
+            result = jackhmmer_stockholm(query, search.databases[0], settings.jackhmmer, cpus=threads,
+                                         model=job.query_model())
             limit = search.settings["max_sto_sequences"]
             return truncate_stockholm(result.stockholm, limit) if limit is not None else result.stockholm
         if search.tool == "hhblits":
@@ -347,21 +440,13 @@ class Af2InputPipeline:
 
     # ------------------------------------------------------------------ features
 
-    def _msas(self, query: QueryRecord, msa_dir: Path, outputs: dict[str, str]) -> list[Msa]:
-        """UniRef90, BFD (or small BFD), MGnify: AlphaFold2's merge order and row limits."""
-        settings = self.settings
-        msas = []
-        for key, limit in (("uniref90", settings.uniref_max_hits), ("bfd_uniref", None), ("small_bfd", None),
-                           ("mgnify", settings.mgnify_max_hits)):
-            if key not in outputs:
-                continue
-            name = next(s.file for s in self.searches if s.key == key)
-            text, path = outputs[key], msa_dir / name
-            if name.endswith(".a3m"):
-                msas.append(files.a3m_msa(text, path, query.sequence))
-            else:
-                msas.append(files.stockholm_msa(text, path, query.sequence, limit))
-        return msas
+    def _msa(self, search: _Search, query: QueryRecord, msa_dir: Path, text: str) -> Msa:
+        """The MSA of one search output, with AlphaFold2's row limits (UniRef90 10,000, MGnify 501)."""
+        path = msa_dir / search.file
+        if search.file.endswith(".a3m"):
+            return files.a3m_msa(text, path, query.sequence)
+        limit = {"uniref90": self.settings.uniref_max_hits, "mgnify": self.settings.mgnify_max_hits}.get(search.key)
+        return files.stockholm_msa(text, path, query.sequence, limit)
 
     def _featurizer(self):
         """One template featurizer per run (it keeps parsed mmCIF entries across queries)."""
@@ -413,6 +498,22 @@ class Af2InputPipeline:
         return found.sto_text, {"features": result.features, "log": list(result.log),
                                 "num_templates": result.num_templates}
 
+
+
+HHSUITE_TOOLS = ("hhblits", "hhsearch")     # binaries that keep their thread count for their whole run
+
+
+def _threads(search: _Search, still_ready: int, running, cpus: int) -> int:
+    """Threads for a search about to start, given the (job, search, threads) running.
+
+    The template search (short, and the template featurization waits for it) takes every core that no
+    running HH-suite binary holds: pyhmmer's searches share theirs with it. Every other search takes
+    its share of the free cores with the searches still ready, at least one."""
+    running = list(running)
+    if search.after is not None:
+        return max(1, cpus - sum(threads for _, other, threads in running if other.tool in HHSUITE_TOOLS))
+    free = cpus - sum(threads for _, _, threads in running)
+    return max(1, free // (still_ready + 1))
 
 
 def _no_search_templates(query: QueryRecord, zero_template: bool = False) -> dict:

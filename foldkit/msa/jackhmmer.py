@@ -1,7 +1,8 @@
 """jackhmmer in-process (pyhmmer), writing the Stockholm file that ``jackhmmer -A`` writes.
 
 The database is streamed from disk in blocks of sequences that worker threads
-search in parallel (one pyhmmer ``Pipeline`` per block, each with subnormals
+search in parallel (a block smaller than the others, such as a whole small
+database, is split among the threads; one pyhmmer ``Pipeline`` per block, each with subnormals
 flushed to zero as the HMMER programs run, see :mod:`foldkit.msa.fpu`); the
 per-block hits are merged, which sums the search spaces, so E-values and
 inclusion are those of one pass over the whole file. The alignment of the
@@ -111,6 +112,16 @@ def _search_block(hmm, block, options: dict):
         return pipeline.search_hmm(hmm, block)
 
 
+def _split_block(block, parts: int) -> list:
+    """``block`` in ``parts`` consecutive slices of (almost) equal size: a database smaller than one block
+    (the last block of a large one) is still searched by every thread."""
+    parts = max(1, min(parts, len(block)))
+    if parts == 1:
+        return [block]
+    bounds = [len(block) * k // parts for k in range(parts + 1)]
+    return [block[bounds[k]:bounds[k + 1]] for k in range(parts)]
+
+
 def _search_database(hmm, path: Path, options: dict, cpus: int, chunk_sequences: int):
     """Hits of ``hmm`` in the whole database, merged over blocks searched by ``cpus`` threads."""
     parts, num_targets = [], 0
@@ -123,7 +134,8 @@ def _search_database(hmm, path: Path, options: dict, cpus: int, chunk_sequences:
         with concurrent.futures.ThreadPoolExecutor(max_workers=cpus, thread_name_prefix="jackhmmer") as pool:
             for block in _read_blocks(path, chunk_sequences):
                 num_targets += len(block)
-                pending.append(pool.submit(_search_block, hmm, block, options))
+                for part in _split_block(block, cpus if len(block) < chunk_sequences else 1):
+                    pending.append(pool.submit(_search_block, hmm, part, options))
                 while len(pending) > 2 * cpus:        # bounded memory: a few blocks in flight
                     parts.append(pending.popleft().result())
             parts.extend(future.result() for future in pending)
@@ -132,22 +144,43 @@ def _search_database(hmm, path: Path, options: dict, cpus: int, chunk_sequences:
     return hits, num_targets
 
 
-def jackhmmer_stockholm(query: QueryRecord, database: str | Path, settings: JackhmmerSettings,
-                        cpus: int = 1, chunk_sequences: int = CHUNK_SEQUENCES) -> JackhmmerResult:
-    """Search ``database`` with jackhmmer's iterations; the Stockholm text ``jackhmmer -A`` writes."""
+@dataclasses.dataclass(frozen=True)
+class QueryModel:
+    """The query digitized and its single-sequence HMM (jackhmmer's first iteration); building the HMM
+    (with its E-value calibration) costs as much as a small search, so the searches of one query share it."""
+
+    digital: object      # pyhmmer DigitalSequence
+    hmm: object          # pyhmmer HMM (read only by the searches)
+
+
+def query_model(query: QueryRecord) -> QueryModel:
+    """jackhmmer's model of a query sequence (the same for every database; the builder reseeds per build)."""
     from pyhmmer import easel, plan7
 
-    start = time.perf_counter()
     alphabet = easel.Alphabet.amino()
     try:
         digital = easel.TextSequence(name=query.name, description=query.description,
                                      sequence=query.sequence).digitize(alphabet)
     except ValueError as exc:
         raise InputError(f"query {query.name} cannot be searched: {exc}") from None
+    with flush_denormals():
+        hmm, _, _ = plan7.Builder(alphabet, architecture="hand").build(digital, plan7.Background(alphabet))
+    return QueryModel(digital, hmm)
+
+
+def jackhmmer_stockholm(query: QueryRecord, database: str | Path, settings: JackhmmerSettings,
+                        cpus: int = 1, chunk_sequences: int = CHUNK_SEQUENCES,
+                        model: QueryModel | None = None) -> JackhmmerResult:
+    """Search ``database`` with jackhmmer's iterations; the Stockholm text ``jackhmmer -A`` writes.
+    ``model``: :func:`query_model` of ``query``, when another search already built it."""
+    from pyhmmer import easel, plan7
+
+    start = time.perf_counter()
+    model = model or query_model(query)
+    alphabet = easel.Alphabet.amino()
+    digital, hmm = model.digital, model.hmm
     builder = plan7.Builder(alphabet, architecture="hand")
     background = plan7.Background(alphabet)
-    with flush_denormals():
-        hmm, _, _ = builder.build(digital, background)
     options = settings.pyhmmer_options()
     ranking = easel.KeyHash()
     previous_rows = 1

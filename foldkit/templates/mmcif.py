@@ -34,6 +34,9 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime
+import functools
+import itertools
+import operator
 import re
 from pathlib import Path
 
@@ -102,9 +105,7 @@ class _AtomSite:
                 raise InputError(f"_atom_site.{tag} is missing", path=where)
         count = len(table)
         models = columns.get("pdbx_PDB_model_num", ["1"] * count)
-        first = 0
-        while first < count and models[first] == models[0]:
-            first += 1
+        first = count if len(set(models)) == 1 else next(k for k, m in enumerate(models) if m != models[0])
         self.model_number = models[0]
         self.count = first
         take = lambda tag, default: columns[tag][:first] if tag in columns else [default] * first  # noqa: E731
@@ -121,6 +122,19 @@ class _AtomSite:
         self._where = where
         self._coords: np.ndarray | None = None
         self._occupancy: np.ndarray | None = None
+        self._runs: list[tuple[int, int]] | None = None
+
+    @property
+    def runs(self) -> list[tuple[int, int]]:
+        """(first row, end row) of every run of consecutive rows that share their chain ids, residue
+        numbers, insertion code, residue name and record type: the rows of one residue, read at once."""
+        if self._runs is None:
+            keys = list(zip(self.label_asym, self.auth_asym, self.group, self.comp, self.auth_seq, self.icode,
+                            self.label_seq))
+            changes = map(operator.ne, itertools.islice(keys, 1, None), keys)
+            starts = [0, *itertools.compress(range(1, self.count), changes)]
+            self._runs = list(zip(starts, starts[1:] + [self.count]))
+        return self._runs
 
     def _numbers(self, tag: str, what: str) -> np.ndarray:
         values = self._columns[tag]
@@ -158,13 +172,12 @@ def _text(value: str) -> str:
 
 def _unquoted(values: list[str]) -> list[str]:
     """Column values without quotes (only the quoted ones are converted)."""
-    if not values:
+    joined = "".join(values)                   # one scan in C: most columns hold no quote at all
+    if "'" not in joined and '"' not in joined and ";" not in joined:
         return values
-    array = np.array(values)
-    quoted = np.flatnonzero(np.char.startswith(array, "'") | np.char.startswith(array, '"')
-                            | np.char.startswith(array, ";"))
-    for k in quoted:
-        values[k] = cif.as_string(values[k])
+    for k, value in enumerate(values):
+        if value[:1] in ("'", '"', ";"):
+            values[k] = cif.as_string(value)
     return values
 
 
@@ -180,9 +193,12 @@ class _EntryUnusable(Exception):
     """AlphaFold2's mmCIF parser fails on this entry as a whole."""
 
 
-def _loop(block: cif.Block, category: str, tags: list[str]) -> list[list[str]]:
+def _loop(block: cif.Block, category: str, tags: list[str]) -> list[tuple[str, ...]]:
+    """Rows of a category's ``tags`` (unquoted); none when a tag is missing."""
     table = block.find(category, tags)
-    return [[_text(row[k]) for k in range(len(tags))] for row in table]
+    if len(table) == 0:
+        return []
+    return list(zip(*(_unquoted(list(table.column(k))) for k in range(len(tags)))))
 
 
 def _release_date(block: cif.Block, where: str) -> datetime.date | None:
@@ -198,6 +214,7 @@ def _release_date(block: cif.Block, where: str) -> datetime.date | None:
                          path=where) from None
 
 
+@functools.lru_cache(maxsize=None)
 def _one_letter(code: str) -> str:
     from Bio.Data.PDBData import protein_letters_3to1_extended
 
@@ -233,22 +250,22 @@ class MmcifEntry:
         slots: dict[str, dict[ResidueKey, _ResidueSlot]] = collections.defaultdict(dict)
         current_chain = current_key = current_name = None
         residue: _Residue | None = None
-        for row in range(site.count):
-            chain = site.auth_asym[row]
-            if site.auth_seq[row] == ".":
+        for start, end in site.runs:                # the rows of a run all give the same answers
+            if site.auth_seq[start] == ".":
                 continue
+            chain = site.auth_asym[start]
             try:
-                key = (site.hetero_flag(row), int(site.auth_seq[row]), site.icode[row])
+                key = (site.hetero_flag(start), int(site.auth_seq[start]), site.icode[start])
             except ValueError:
-                raise _EntryUnusable(f"author residue number {site.auth_seq[row]!r} is not an integer") from None
-            name = site.comp[row]
+                raise _EntryUnusable(f"author residue number {site.auth_seq[start]!r} is not an integer") from None
+            name = site.comp[start]
             if chain != current_chain:
                 current_chain, current_key, current_name = chain, None, None
             if key != current_key or name != current_name:
                 current_key, current_name = key, name
                 residue = self._open_residue(slots[chain], key, name, site)
             if residue is not None:
-                residue.rows.append(row)
+                residue.rows.extend(range(start, end))
         return dict(slots)
 
     @staticmethod
@@ -385,7 +402,7 @@ def _seqres_and_sites(block: cif.Block, site: _AtomSite):
     first_number = {asym: min(n for _, n in monomers) for asym, monomers in chains.items()}
     author_of: dict[str, str] = {}
     sites: dict[str, dict[int, tuple[ResidueKey, str] | None]] = {}
-    for row in range(site.count):
+    for row, _ in site.runs:                        # the first row of each run stands for the run
         asym = site.label_asym[row]
         author_of[asym] = site.auth_asym[row]
         if asym not in chains:

@@ -32,6 +32,43 @@ def test_commands_are_alphafold2s():
                                    cpus=1)[4] == "1"
 
 
+def test_simd_dispatch_link_runs_the_program_the_script_would(tmp_path, monkeypatch):
+    libexec = tmp_path / "libexec" / "hhsuite"
+    libexec.mkdir(parents=True)
+    (tmp_path / "bin").mkdir()
+    dispatch = libexec / "simd-dispatch"
+    dispatch.write_text("#!/bin/bash\n")
+    (tmp_path / "bin" / "hhsearch").symlink_to(dispatch)
+    for name in ("hhsearch-avx2", "hhsearch-sse4.1", "hhsearch-plain"):
+        (libexec / name).write_text("#!/bin/sh\n")
+        (libexec / name).chmod(0o755)
+    link = str(tmp_path / "bin" / "hhsearch")
+    monkeypatch.setattr(hhsuite, "_cpuinfo", lambda: "flags\t: fpu sse sse2 ssse3 sse4_1 sse4_2 avx avx2\n")
+    assert hhsuite.simd_binary(link) == str(libexec / "hhsearch-avx2")
+    monkeypatch.setattr(hhsuite, "_cpuinfo", lambda: "flags\t: fpu sse sse2 ssse3 sse4_1\n")
+    assert hhsuite.simd_binary(link) == str(libexec / "hhsearch-sse4.1")      # grep's "." matches the "_"
+    monkeypatch.setattr(hhsuite, "_cpuinfo", lambda: "flags\t: fpu\n")
+    assert hhsuite.simd_binary(link) == str(libexec / "hhsearch-plain")
+    script = tmp_path / "bin" / "kalign"
+    script.write_text("#!/bin/sh\n")
+    assert hhsuite.simd_binary(str(script)) == str(script)       # not the dispatch script: unchanged
+
+
+@pytest.mark.skipif(shutil.which("hhsearch") is None or
+                    Path(shutil.which("hhsearch")).resolve().name != "simd-dispatch",
+                    reason="HH-suite not installed as Debian's package")
+def test_simd_binary_writes_what_the_dispatch_script_writes(tmp_path):
+    query = (PIPELINE / "mono_reduced_datefilter" / "input.fasta").read_text()
+    database = DATA_DIR / "pdb70" / "pdb70"
+    direct = hhsuite.hhsearch(shutil.which("hhsearch"), query, database, cpus=1, timeout=120)
+    assert direct.command[0] == hhsuite.simd_binary(shutil.which("hhsearch")) != shutil.which("hhsearch")
+    (tmp_path / "query.fasta").write_text(query)
+    hhsuite.run_binary([shutil.which("hhsearch"), "-i", tmp_path / "query.fasta", "-o", tmp_path / "out.hhr",
+                        "-maxseq", "1000000", "-cpu", "1", "-d", database], "hhsearch", timeout=120)
+    kept = lambda text: [line for line in text.splitlines() if not line.startswith(("Date", "Command"))]  # noqa: E731
+    assert kept(direct.text) == kept((tmp_path / "out.hhr").read_text())
+
+
 def test_missing_binary_names_option_and_installation(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(FoldkitError) as error:
