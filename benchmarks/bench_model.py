@@ -380,6 +380,8 @@ def main(argv=None) -> int:
     parser.add_argument("--reference-python", type=Path, default=None, metavar="PY",
                         help="also run AlphaFold's multimer network (bench_multimer_reference.py) under this "
                              "interpreter for each --multimer size and chunk size")
+    parser.add_argument("--reference-xla-flags", default=None, metavar="FLAGS",
+                        help="XLA_FLAGS for the reference runs only, e.g. --xla_cpu_use_mkl_dnn=false")
     parser.add_argument("--earlier-log", nargs=2, action="append", default=[], metavar=("LOG", "NOTE"),
                         help="with --write-results: also show an earlier run's log as its own table under NOTE")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)

@@ -8,6 +8,7 @@ AlphaFold's environment (no foldkit there).
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import time
@@ -112,14 +113,16 @@ def run_reference(args, size: str, chunk: str, log) -> dict:
     """AlphaFold's multimer network on the same inputs and settings, under ``args.reference_python``.
 
     ``chunk`` (foldkit's chunk size, or 'none') becomes AlphaFold's ``global_config.subbatch_size``: the
-    same knob (rows per chunk in its attention, triangle and transition layers at inference)."""
+    same knob (rows per chunk in its attention, triangle and transition layers at inference).
+    ``args.reference_xla_flags``: XLA_FLAGS for the reference process only (its jaxlib is older)."""
     command = [str(args.reference_python), str(REFERENCE_SCRIPT), "--complex", size,
                "--subbatch-size", chunk, "--msa", str(args.msa), "--extra", str(args.extra),
                "--templates", str(args.templates), "--recycles", str(args.recycles),
                "--repeats", str(args.repeats)]
     chains, chain_length = parse_complex(size)
+    env = dict(os.environ, **({"XLA_FLAGS": args.reference_xla_flags} if args.reference_xla_flags else {}))
     start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, cwd=HERE.parent)
+    result = subprocess.run(command, capture_output=True, text=True, cwd=HERE.parent, env=env)
     subbatch = None if chunk == "none" else int(chunk)
     if result.returncode != 0:
         tail = [line for line in (result.stderr or result.stdout).strip().splitlines()
@@ -128,7 +131,8 @@ def run_reference(args, size: str, chunk: str, log) -> dict:
                   "error": " | ".join(tail)}
     else:
         record = json.loads(result.stdout.strip().splitlines()[-1])
-    record.update(reference=True, chunk_size=subbatch, wall_s=time.perf_counter() - start)
+    record.update(reference=True, chunk_size=subbatch, wall_s=time.perf_counter() - start,
+                  **({"xla_flags": args.reference_xla_flags} if args.reference_xla_flags else {}))
     print(json.dumps(record), file=log, flush=True)
     return record
 
