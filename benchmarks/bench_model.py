@@ -36,6 +36,7 @@ import os
 import platform
 import re
 import resource
+import shlex
 import subprocess
 import sys
 import threading
@@ -298,8 +299,9 @@ def format_table(records: list[dict]) -> str:
 def write_results(path: Path, table: str, args, records: list[dict], earlier: list[tuple[str, list[dict]]] = ()
                   ) -> None:
     """Replace (or append) the '## Model' (or, for complexes, '## Multimer model') section of RESULTS.md;
-    ``earlier``: (note, records) of earlier runs, each shown as its own table under its note."""
-    command = "python benchmarks/bench_model.py " + " ".join(sys.argv[1:])
+    ``args.note``: paragraphs after the summary; ``earlier``: (note, records) of earlier runs, each shown as
+    its own table under its note."""
+    command = "python benchmarks/bench_model.py " + shlex.join(sys.argv[1:])
     multimer = any(r.get("complex") for r in records)
     summary = multimer_summary(records) if multimer else _summary(records)
     heading = "## Multimer model" if multimer else "## Model"
@@ -322,6 +324,7 @@ def write_results(path: Path, table: str, args, records: list[dict], earlier: li
         *([ratios, ""] if ratios else []),
         *([] if multimer else [f"Reference: {REFERENCE_NOTE}."]),
         *([summary] if summary else []),
+        *[line for note in args.note for line in ("", note)],
         "",
         "Command:",
         "",
@@ -331,7 +334,7 @@ def write_results(path: Path, table: str, args, records: list[dict], earlier: li
         "",
     ])
     for note, earlier_records in earlier:
-        section += "\n".join([note, "", format_table(earlier_records), "", multimer_summary(earlier_records), ""])
+        section += "\n".join(["", note, "", format_table(earlier_records), "", multimer_summary(earlier_records), ""])
         section += "\n"
     text = path.read_text() if path.exists() else "# foldkit benchmark results\n\n"
     pattern = re.compile(rf"^{heading}\n.*?(?=^## |\Z)", re.S | re.M)
@@ -384,6 +387,7 @@ def main(argv=None) -> int:
                         help="XLA_FLAGS for the reference runs only, e.g. --xla_cpu_use_mkl_dnn=false")
     parser.add_argument("--earlier-log", nargs=2, action="append", default=[], metavar=("LOG", "NOTE"),
                         help="with --write-results: also show an earlier run's log as its own table under NOTE")
+    parser.add_argument("--note", action="append", default=[], help="with --write-results: a paragraph to add")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--length", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--complex", default=None, help=argparse.SUPPRESS)
