@@ -9,7 +9,13 @@
 full-size AlphaFold-Multimer v3 network (its MSA sampling inside the network:
 ``--msa`` clusters and ``--extra`` extra rows from an MSA of that many rows,
 every recycle run: early stop off); the table goes to RESULTS.md's
-"Multimer model" section.
+"Multimer model" section. ``--reference-python PY``: for each complex size,
+right after foldkit's configurations, AlphaFold's own multimer network
+(``bench_multimer_reference.py``, run by PY, an interpreter with AlphaFold
+installed) at each chunk size (AlphaFold's ``subbatch_size``) on the same
+inputs; the table then lists both and the ratios AlphaFold s / foldkit s.
+``--from-log F`` rebuilds the tables from a ``--log`` file;
+``--earlier-log F NOTE`` adds an earlier run's table to the section.
 
 Each (length, chunk size) runs in its own subprocess so that peak memory is
 per configuration. A worker builds full-size random parameters (from the
@@ -30,6 +36,7 @@ import os
 import platform
 import re
 import resource
+import shlex
 import subprocess
 import sys
 import threading
@@ -38,9 +45,21 @@ from pathlib import Path
 
 import numpy as np
 
+if str(Path(__file__).resolve().parent) not in sys.path:       # the multimer side, a sibling module
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_model_multimer import (MULTIMER_MODEL_NAME, format_ratio_table, multimer_summary,  # noqa: E402
+                                  reference_label, run_multimer_worker, run_reference)
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MODEL_NAME = "model_1_ptm"
-MULTIMER_MODEL_NAME = "model_1_multimer_v3"
+REFERENCE_MULTIMER_NOTE = (
+    "AlphaFold rows: `benchmarks/bench_multimer_reference.py`, AlphaFold's own multimer network "
+    "(alphafold-colabfold 2.3.6: `modules_multimer.AlphaFold` under `hk.transform` and `jax.jit`, jax 0.4.26, "
+    "its own interpreter given by `--reference-python`) on the same synthetic features, the same weights "
+    "(same recipe and seed), float32, the same recycles (R + 1 calls of its compiled network, `prev` fed back), "
+    "run right after foldkit's configurations of that size; foldkit's chunk size is AlphaFold's "
+    "`global_config.subbatch_size` (off = None). Ratio = AlphaFold s / foldkit s per prediction (> 1: foldkit "
+    "faster).")
 REFERENCE_NOTE = ("AlphaFold2 v2.3.2 reference on a 2-core machine, L=64, same settings: "
                   "172 s per prediction, compile 56 s, peak RSS 2.0 GiB")
 
@@ -109,99 +128,23 @@ def synthetic_features(num_res: int, num_msa: int, num_extra: int, num_templates
     return {k: np.broadcast_to(v, (batch,) + v.shape).copy() for k, v in single.items()}
 
 
-def synthetic_multimer_features(num_chains: int, chain_length: int, num_rows: int, num_templates: int,
-                                seed: int = 0) -> dict[str, np.ndarray]:
-    """Multimer features (the padded ``pad_msa`` dict the network reads) of ``num_chains`` distinct chains."""
-    rng = np.random.default_rng(seed)
-    num_res = num_chains * chain_length
-    chain = np.repeat(np.arange(1, num_chains + 1), chain_length).astype(np.float32)     # [L]
-    msa = rng.integers(0, 22, (num_rows, num_res)).astype(np.int32)
-    msa[0] = rng.integers(0, 20, num_res)
-    coords = np.cumsum(rng.normal(0, 2.2, (num_templates, num_res, 1, 3)), axis=1) + rng.normal(
-        0, 1.0, (num_templates, num_res, 37, 3))
-    return {
-        "aatype": msa[0].copy(), "residue_index": np.tile(np.arange(chain_length), num_chains).astype(np.int32),
-        "asym_id": chain, "entity_id": chain, "sym_id": np.ones(num_res, np.float32),
-        "seq_mask": np.ones(num_res, np.float32), "msa": msa,
-        "deletion_matrix": (rng.random((num_rows, num_res)) < 0.05).astype(np.float32),
-        "msa_mask": np.ones((num_rows, num_res), np.float32), "bert_mask": np.ones((num_rows, num_res), np.float32),
-        "cluster_bias_mask": np.eye(1, num_rows, dtype=np.float32)[0],
-        "template_aatype": rng.integers(0, 21, (num_templates, num_res)).astype(np.int32),
-        "template_all_atom_positions": coords.astype(np.float32),
-        "template_all_atom_mask": (rng.random((num_templates, num_res, 37)) < 0.8).astype(np.float32),
-    }
-
-
-def run_multimer_worker(args) -> dict:
-    """Compile and time the multimer network on one complex size (the ``--worker --complex NxL`` side)."""
-    import jax
-    import jax.numpy as jnp
-
-    from foldkit.model.msa_sampling import alphafold_rng_scope
-    from foldkit.model.multimer_config import multimer_preset
-    from foldkit.model.multimer_runner import MultimerRunner, _jitted_apply, pad_multimer_features
-    from foldkit.model.runner import RunnerConfig, release_freed_host_memory
-
-    chains, chain_length = (int(x) for x in args.complex.split("x"))
-    num_res = chains * chain_length
-    chunk = None if args.chunk_size in (None, "none") else int(args.chunk_size)
-    cfg = multimer_preset(MULTIMER_MODEL_NAME, {
-        "model.num_recycle": args.recycles, "model.recycle_early_stop_tolerance": 0.0,
-        "model.embeddings_and_evoformer.num_msa": args.msa,
-        "model.embeddings_and_evoformer.num_extra_msa": args.extra})
-    runner = MultimerRunner(cfg, random_params(model_name=MULTIMER_MODEL_NAME),
-                            RunnerConfig(chunk_size=chunk, bfloat16=args.bfloat16, buckets=(num_res,)))
-    features = synthetic_multimer_features(chains, chain_length, args.msa + args.extra, args.templates)
-    batch = {k: jnp.asarray(v) for k, v in pad_multimer_features(features, num_res, num_res).items()}
-    rss_ready = _rss_bytes()
-    apply = _jitted_apply(cfg.model, runner.runner.global_config(cfg.model), False, False)
-    key = jax.random.PRNGKey(0)
-    with alphafold_rng_scope():
-        start = time.perf_counter()
-        compiled = apply.lower(runner.params, key, batch, None).compile()
-        compile_seconds = time.perf_counter() - start
-        release_freed_host_memory()
-        rss_compiled = _rss_bytes()
-        times = []
-        with _RssSampler() as sampler:
-            for _ in range(args.repeats):
-                start = time.perf_counter()
-                outputs = jax.block_until_ready(compiled(runner.params, key, batch, None))
-                times.append(time.perf_counter() - start)
-    device = jax.devices()[0]
-    device_stats = (device.memory_stats() or {}) if device.platform != "cpu" else {}
-    return {
-        "length": num_res, "complex": args.complex, "chunk_size": chunk, "bfloat16": args.bfloat16,
-        "msa": args.msa, "extra": args.extra, "templates": args.templates, "recycles": args.recycles,
-        "num_recycles_run": int(outputs["num_recycles"]),
-        "compile_s": compile_seconds, "predict_s": times, "predict_s_min": min(times),
-        "rss_ready_gib": rss_ready / 2 ** 30, "rss_compiled_gib": rss_compiled / 2 ** 30,
-        "rss_run_peak_gib": sampler.peak / 2 ** 30,
-        "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 2 ** 30,
-        "finite_outputs": bool(np.all(np.isfinite(np.asarray(outputs["predicted_lddt/logits"])))),
-        "jax": jax.__version__, "backend": jax.default_backend(), "device": device.device_kind,
-        **({"device_peak_gib": device_stats["peak_bytes_in_use"] / 2 ** 30}
-           if "peak_bytes_in_use" in device_stats else {}),
-    }
-
-
-def _rss_bytes() -> int:
+def rss_bytes() -> int:
     with open("/proc/self/statm") as handle:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-class _RssSampler:
+class RssSampler:
     """Peak resident memory sampled every ``interval`` seconds in a background thread."""
 
     def __init__(self, interval: float = 0.02):
         self.interval = interval
-        self.peak = _rss_bytes()
+        self.peak = rss_bytes()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
         while not self._stop.is_set():
-            self.peak = max(self.peak, _rss_bytes())
+            self.peak = max(self.peak, rss_bytes())
             time.sleep(self.interval)
 
     def __enter__(self):
@@ -211,7 +154,7 @@ class _RssSampler:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, _rss_bytes())
+        self.peak = max(self.peak, rss_bytes())
 
 
 def run_worker(args) -> dict:
@@ -231,15 +174,15 @@ def run_worker(args) -> dict:
                                                    buckets=(args.length,)))
     del params
     batch = {k: jnp.asarray(v) for k, v in pad_features(features, args.length, args.length).items()}
-    rss_ready = _rss_bytes()
+    rss_ready = rss_bytes()
     apply = _jitted_apply(cfg.model, runner.runner.global_config(cfg.model), False)
     start = time.perf_counter()
     compiled = apply.lower(runner.params, batch).compile()
     compile_seconds = time.perf_counter() - start
     release_freed_host_memory()       # as ModelRunner does after compiling a length bucket
-    rss_compiled = _rss_bytes()
+    rss_compiled = rss_bytes()
     times = []
-    with _RssSampler() as sampler:
+    with RssSampler() as sampler:
         for _ in range(args.repeats):
             start = time.perf_counter()
             outputs = jax.block_until_ready(compiled(runner.params, batch))
@@ -316,13 +259,18 @@ def _size(r: dict) -> str:
     return f"{r['complex']} ({r['length']})" if r.get("complex") else str(r["length"])
 
 
+def _gib(key: str):
+    """Cell of a memory figure in GiB ('' where the record has none)."""
+    return lambda r: f"{r[key]:.2f}" if key in r else ""
+
+
 # (header, cell) per column; columns after "chunk" need a finished run
 CPU_COLUMNS = [
     ("L", _size), ("chunk", _chunk),
     ("compile (s)", lambda r: f"{r['compile_s']:.0f}"), ("s / prediction", lambda r: f"{r['predict_s_min']:.1f}"),
-    ("peak RSS (GiB)", lambda r: f"{r['peak_rss_gib']:.2f}"),
-    ("RSS during prediction (GiB)", lambda r: f"{r['rss_run_peak_gib']:.2f}"),
-    ("RSS before compile (GiB)", lambda r: f"{r['rss_ready_gib']:.2f}")]
+    ("peak RSS (GiB)", _gib("peak_rss_gib")), ("RSS during prediction (GiB)", _gib("rss_run_peak_gib")),
+    ("RSS before compile (GiB)", _gib("rss_ready_gib"))]
+TOOL_COLUMN = ("tool", lambda r: reference_label(r) if r.get("reference") else "foldkit")
 ACCELERATOR_COLUMNS = [
     ("device", lambda r: r.get("device", "")), ("L", _size),
     ("precision", lambda r: "bf16" if r.get("bfloat16") else "fp32"), ("chunk", _chunk),
@@ -331,8 +279,11 @@ ACCELERATOR_COLUMNS = [
 
 
 def format_table(records: list[dict]) -> str:
-    """Markdown table of the records: CPU columns, or accelerator columns (device memory) where measured."""
+    """Markdown table of the records: CPU columns, or accelerator columns (device memory) where measured;
+    a leading 'tool' column where AlphaFold's reference runs are among them."""
     columns = ACCELERATOR_COLUMNS if any("device_peak_gib" in r for r in records) else CPU_COLUMNS
+    if any(r.get("reference") for r in records):
+        columns = [TOOL_COLUMN, *columns]
     known = [header for header, _ in columns].index("chunk") + 1
     lines = ["| " + " | ".join(header for header, _ in columns) + " |", "|" + " --- |" * len(columns)]
     for r in records:
@@ -345,14 +296,18 @@ def format_table(records: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def write_results(path: Path, table: str, args, records: list[dict]) -> None:
-    """Replace (or append) the '## Model' (or, for complexes, '## Multimer model') section of RESULTS.md."""
-    command = "python benchmarks/bench_model.py " + " ".join(sys.argv[1:])
+def write_results(path: Path, table: str, args, records: list[dict], earlier: list[tuple[str, list[dict]]] = ()
+                  ) -> None:
+    """Replace (or append) the '## Model' (or, for complexes, '## Multimer model') section of RESULTS.md;
+    ``args.note``: paragraphs after the summary; ``earlier``: (note, records) of earlier runs, each shown as
+    its own table under its note."""
+    command = "python benchmarks/bench_model.py " + shlex.join(sys.argv[1:])
     multimer = any(r.get("complex") for r in records)
-    summary = _multimer_summary(records) if multimer else _summary(records)
+    summary = multimer_summary(records) if multimer else _summary(records)
     heading = "## Multimer model" if multimer else "## Model"
     model = (f"{MULTIMER_MODEL_NAME} (NxL: N chains of L residues, distinct sequences; MSA sampling, masking "
              "and clustering inside the network; early stop off, every recycle run)" if multimer else MODEL_NAME)
+    ratios = format_ratio_table(records) if multimer and any(r.get("reference") for r in records) else ""
     section = "\n".join([
         heading,
         "",
@@ -361,12 +316,15 @@ def write_results(path: Path, table: str, args, records: list[dict]) -> None:
         "each configuration in its own process; compile = ahead-of-time compilation of the runner's "
         "jitted function; s / prediction = fastest of the timed runs after compilation; peak RSS = "
         "ru_maxrss of the process (includes compilation), RSS during prediction = sampled every 20 ms.",
+        *([REFERENCE_MULTIMER_NOTE] if ratios else []),
         f"{datetime.date.today().isoformat()}, {machine_description()} (shared with other jobs).",
         "",
         table,
         "",
+        *([ratios, ""] if ratios else []),
         *([] if multimer else [f"Reference: {REFERENCE_NOTE}."]),
         *([summary] if summary else []),
+        *[line for note in args.note for line in ("", note)],
         "",
         "Command:",
         "",
@@ -375,9 +333,12 @@ def write_results(path: Path, table: str, args, records: list[dict]) -> None:
         "```",
         "",
     ])
+    for note, earlier_records in earlier:
+        section += "\n".join(["", note, "", format_table(earlier_records), "", multimer_summary(earlier_records), ""])
+        section += "\n"
     text = path.read_text() if path.exists() else "# foldkit benchmark results\n\n"
     pattern = re.compile(rf"^{heading}\n.*?(?=^## |\Z)", re.S | re.M)
-    text = pattern.sub(section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
+    text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
     path.write_text(text)
 
 
@@ -401,19 +362,6 @@ def _summary(records: list[dict]) -> str:
     return " ".join(notes)
 
 
-def _multimer_summary(records: list[dict]) -> str:
-    notes = []
-    ok = [r for r in records if "error" not in r]
-    for size in dict.fromkeys(r["complex"] for r in ok if r.get("complex")):
-        off = next((r for r in ok if r.get("complex") == size and r["chunk_size"] is None), None)
-        for r in (r for r in ok if r.get("complex") == size and r["chunk_size"] is not None):
-            if off:
-                notes.append(f"{size}: chunk {r['chunk_size']} changes peak RSS during prediction "
-                             f"{off['rss_run_peak_gib']:.2f} -> {r['rss_run_peak_gib']:.2f} GiB and time "
-                             f"{off['predict_s_min']:.0f} -> {r['predict_s_min']:.0f} s.")
-    return " ".join(notes)
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--lengths", type=int, nargs="+", default=None,
@@ -432,6 +380,14 @@ def main(argv=None) -> int:
     parser.add_argument("--write-results", type=Path, default=None, help="RESULTS.md to update")
     parser.add_argument("--from-log", type=Path, default=None,
                         help="do not run: build the table (and RESULTS.md section) from a --log file")
+    parser.add_argument("--reference-python", type=Path, default=None, metavar="PY",
+                        help="also run AlphaFold's multimer network (bench_multimer_reference.py) under this "
+                             "interpreter for each --multimer size and chunk size")
+    parser.add_argument("--reference-xla-flags", default=None, metavar="FLAGS",
+                        help="XLA_FLAGS for the reference runs only, e.g. --xla_cpu_use_mkl_dnn=false")
+    parser.add_argument("--earlier-log", nargs=2, action="append", default=[], metavar=("LOG", "NOTE"),
+                        help="with --write-results: also show an earlier run's log as its own table under NOTE")
+    parser.add_argument("--note", action="append", default=[], help="with --write-results: a paragraph to add")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--length", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--complex", default=None, help=argparse.SUPPRESS)
@@ -448,12 +404,19 @@ def main(argv=None) -> int:
         records = [json.loads(line) for line in args.from_log.read_text().splitlines() if line.strip()]
     else:
         log = open(args.log, "a") if args.log else sys.stdout
-        records = [run_configuration(args, length, chunk, log)
-                   for length in [*lengths, *args.multimer] for chunk in args.chunk_sizes]
+        records = [run_configuration(args, length, chunk, log) for length in lengths for chunk in args.chunk_sizes]
+        for size in args.multimer:          # foldkit's configurations of a size, then AlphaFold's
+            records += [run_configuration(args, size, chunk, log) for chunk in args.chunk_sizes]
+            if args.reference_python:
+                records += [run_reference(args, size, chunk, log) for chunk in args.chunk_sizes]
     table = format_table(records)
     print(table)
+    if any(r.get("reference") for r in records):
+        print(format_ratio_table(records))
     if args.write_results:
-        write_results(args.write_results, table, args, records)
+        earlier = [(note, [json.loads(line) for line in Path(log_path).read_text().splitlines() if line.strip()])
+                   for log_path, note in args.earlier_log]
+        write_results(args.write_results, table, args, records, earlier)
     return 0 if all("error" not in r for r in records) else 1
 
 

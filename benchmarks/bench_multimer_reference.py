@@ -6,7 +6,7 @@ Runs in an environment with AlphaFold's model code instead of foldkit's (it impo
         ml-collections==0.1.1 dm-tree==0.1.8 chex==0.1.86 numpy==1.26.4 scipy==1.11.4 immutabledict absl-py
     afref/bin/pip install --no-deps alphafold-colabfold==2.3.6      # AlphaFold v2.3's model code, ColabFold's fork
     afref/bin/python benchmarks/bench_multimer_reference.py --complex 2x64 [--msa 64 --extra 256 --templates 4
-        --recycles 3 --subbatch-size 4]
+        --recycles 3 --subbatch-size none|4 --repeats 1]
 
 Same inputs as ``bench_model.py --multimer NxL`` (its synthetic features,
 model_1_multimer_v3 at full size with weights drawn by the same recipe from
@@ -17,8 +17,10 @@ this fork one call is one network iteration (it recycles outside the network,
 feeding ``prev`` back), so a prediction with R recycles is R + 1 calls of the
 compiled function; compile = ahead-of-time compilation of that function.
 ``--subbatch-size`` is AlphaFold's ``global_config.subbatch_size`` (4 by
-default: its attention layers run in chunks of 4 at inference). Prints one
-JSON line.
+default: its attention layers run in chunks of 4 at inference; ``none``: not
+chunked), the knob foldkit calls ``chunk_size``. Memory as bench_model.py
+measures it: RSS before compiling, peak RSS sampled every 20 ms while the
+predictions run, and the process's ``ru_maxrss``. Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -65,7 +67,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--extra", type=int, default=256)
     parser.add_argument("--templates", type=int, default=4)
     parser.add_argument("--recycles", type=int, default=3)
-    parser.add_argument("--subbatch-size", type=int, default=4)
+    parser.add_argument("--subbatch-size", default="4", help="rows per chunk, or 'none'")
+    parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args(argv)
 
     import haiku as hk
@@ -74,15 +77,17 @@ def main(argv=None) -> dict:
     from alphafold.model import config, modules_multimer
 
     sys.path.insert(0, str(HERE))
-    from bench_model import synthetic_multimer_features   # numpy only
+    from bench_model import RssSampler, rss_bytes                           # numpy and the standard library
+    from bench_model_multimer import parse_complex, synthetic_multimer_features
 
-    chains, chain_length = (int(x) for x in args.complex.split("x"))
+    chains, chain_length = parse_complex(args.complex)
+    subbatch = None if args.subbatch_size == "none" else int(args.subbatch_size)
     num_res = chains * chain_length
     cfg = config.model_config(MODEL_NAME)
     cfg.model.embeddings_and_evoformer.num_msa = args.msa
     cfg.model.embeddings_and_evoformer.num_extra_msa = args.extra
     cfg.model.global_config.bfloat16 = False
-    cfg.model.global_config.subbatch_size = args.subbatch_size
+    cfg.model.global_config.subbatch_size = subbatch
     evoformer = cfg.model.embeddings_and_evoformer
     features = synthetic_multimer_features(chains, chain_length, args.msa + args.extra, args.templates)
     features["all_atom_positions"] = np.zeros((num_res, 37, 3), np.float32)   # AlphaFold's pipeline gives zeros
@@ -97,18 +102,25 @@ def main(argv=None) -> dict:
     apply = jax.jit(hk.transform(forward).apply)
     params = random_params()
     key = jax.random.PRNGKey(0)
+    rss_ready = rss_bytes()
     start = time.perf_counter()
     compiled = apply.lower(params, key, {**batch, "prev": prev}).compile()
     compile_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    for iteration in range(args.recycles + 1):
-        outputs = compiled(params, jax.random.fold_in(key, iteration), {**batch, "prev": prev})
-        prev = outputs["prev"]
-    jax.block_until_ready(outputs)
-    predict_seconds = time.perf_counter() - start
+    times = []
+    with RssSampler() as sampler:
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            recycled = prev
+            for iteration in range(args.recycles + 1):
+                outputs = compiled(params, jax.random.fold_in(key, iteration), {**batch, "prev": recycled})
+                recycled = outputs["prev"]
+            jax.block_until_ready(outputs)
+            times.append(time.perf_counter() - start)
     record = {"tool": "alphafold-colabfold " + _version(), "complex": args.complex, "length": num_res,
               "msa": args.msa, "extra": args.extra, "templates": args.templates, "recycles": args.recycles,
-              "subbatch_size": args.subbatch_size, "compile_s": compile_seconds, "predict_s_min": predict_seconds,
+              "subbatch_size": subbatch, "compile_s": compile_seconds, "predict_s": times,
+              "predict_s_min": min(times), "rss_ready_gib": rss_ready / 2 ** 30,
+              "rss_run_peak_gib": sampler.peak / 2 ** 30,
               "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 2 ** 30,
               "finite_outputs": bool(np.all(np.isfinite(np.asarray(outputs["plddt"])))), "jax": jax.__version__}
     print(json.dumps(record))
