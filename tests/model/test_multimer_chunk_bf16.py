@@ -1,4 +1,5 @@
-"""The multimer network with chunking and with bfloat16 (fast: the tiny hetero golden case, no recycling).
+"""The multimer network with chunking and with bfloat16 (the tiny hetero golden case, no recycling; slow:
+three compilations of the network, ~80 s on 2 cores).
 
 Chunked attention / triangle / transition layers must give the unchunked outputs within float32 rounding;
 bfloat16 must run, give finite outputs, differ from float32 (it is really used) and stay within twice the
@@ -18,6 +19,8 @@ from foldkit.model.multimer_config import multimer_config_from_case
 from foldkit.model.multimer_runner import predict_multimer_from_features
 from foldkit.model.params import load_params
 from tests.conftest import AF2_REFERENCE
+
+pytestmark = pytest.mark.slow
 
 CASE = AF2_REFERENCE / "multimer" / "tiny_multimer_hetero"
 COMPARED = ("representations/pair", "representations/msa", "representations/single",
