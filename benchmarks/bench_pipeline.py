@@ -238,6 +238,11 @@ def kalign_pairs_of(case: str, hhr: str, data_dir: Path) -> list[tuple[str, str]
     return pairs
 
 
+def residue_count(fasta: Path) -> int:
+    with open(fasta) as handle:
+        return sum(len(line.strip()) for line in handle if not line.startswith(">"))
+
+
 def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
     return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
 
@@ -266,8 +271,7 @@ def main(argv=None) -> int:
             t0 = time.perf_counter()
             counts = build_scaled_data_dir(data_dir, args.scaled_data, PIPELINE / "data",
                                            SHARED / "train" / "seqdb" / "seqdb.fasta.gz")
-            residues = {key: sum(len(line) - 1 for line in open(data_dir / LAYOUT[key]) if not line.startswith(">"))
-                        for key in counts}
+            residues = {key: residue_count(data_dir / LAYOUT[key]) for key in counts}
             print(f"# scaled data directory ({time.perf_counter() - t0:.0f} s to build): " + ", ".join(
                 f"{key} {counts[key]} sequences / {residues[key] / 1e6:.1f} M residues" for key in counts))
         return run_cases(args, data_dir)

@@ -109,7 +109,7 @@ def build_scaled_data_dir(out_dir: Path, added: int, miniature: Path, seqdb: Pat
             own = _fasta_text(source)
             text = own + "".join(f">{header(chain)}\n{sequence}\n" for chain, sequence in extra)
             atomic_write_text(target, text)
-            counts[key] = text.count(">")
+            counts[key] = sum(line.startswith(">") for line in text.splitlines())
         elif key in ("bfd", "uniref30", "pdb70"):                  # HH-suite prefixes: link each ffindex file
             for part in sorted(source.parent.glob(source.name + "_*")):
                 (target.parent / part.name).symlink_to(part.resolve())
