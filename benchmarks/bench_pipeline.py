@@ -238,6 +238,15 @@ def kalign_pairs_of(case: str, hhr: str, data_dir: Path) -> list[tuple[str, str]
     return pairs
 
 
+def report_differing_outputs(case: str, ours: Path, theirs: Path) -> None:
+    """Which of foldkit's search outputs differ from the AlphaFold2 side's (the golden runner's comparison:
+    ``Date``/``Command`` lines of .hhr files and the ``#=GF AU`` line set aside)."""
+    from foldkit.testing.cases_pipeline import file_checks
+
+    differing = [f"{check.name} ({check.detail})" for check in file_checks(ours, theirs) if not check.passed]
+    print(f"# {case}: search outputs that differ from AlphaFold2's: {', '.join(differing) or 'none'}", flush=True)
+
+
 def residue_count(fasta: Path) -> int:
     with open(fasta) as handle:
         return sum(len(line.strip()) for line in handle if not line.startswith(">"))
@@ -298,6 +307,8 @@ def run_cases(args, data_dir: Path) -> int:
                              else stored_features(case))
                 steps = foldkit_steps(case, args.cpu, work / "steps", data_dir)
                 whole, equal, chain = foldkit_pipeline(case, args.cpu, work / "whole", data_dir, reference)
+                if scaled and not equal:
+                    report_differing_outputs(case, work / "whole" / "msas", work / "af2" / "msas")
             identical &= equal
             print(f"# {case} round {repeat}: AlphaFold2 tools {af2['pipeline']:.2f} s, foldkit {whole:.2f} s, "
                   f"features equal: {equal}", flush=True)
