@@ -19,7 +19,14 @@ foldkit) and the machine's load average, then the critical paths: the longest ch
 running AlphaFold2's own calls concurrently could reach (sequential / longest chain), and the same chain
 in foldkit's concurrent run (its per-step times from ``Af2Inputs.timings``).
 
+``--scaled-data N`` runs the same comparison on a data directory built in a temporary folder whose
+UniRef90, MGnify and small BFD hold the miniature's sequences plus ``N`` from ``shared/train/seqdb``
+(:mod:`scaled_data`); no AlphaFold2 features exist for it, so foldkit's features are compared with
+foldkit's featurization (``--use-precomputed-msas``) of the AlphaFold2 side's own tool outputs of the same
+round, and the search outputs that differ are named.
+
     python benchmarks/bench_pipeline.py [--cpu 2] [--repeats 3] [--cases mono_full_templates ...]
+    python benchmarks/bench_pipeline.py --cpu 2 --repeats 3 --scaled-data 600000
 """
 
 from __future__ import annotations
