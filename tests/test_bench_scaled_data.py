@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -70,3 +72,33 @@ def test_slices_differ_per_database_and_variants_are_distinct(tmp_path, seqdb):
     assert [r.id for r in added["uniref90"]][5:7] == ["UniRef90_seqdb_1abc_A_v1", "UniRef90_seqdb_2def_B_v1"]
     with pytest.raises(FileExistsError):
         scaled.build_scaled_data_dir(tmp_path / "a", 1, DATA_DIR, seqdb)
+
+
+@pytest.mark.skipif(not shutil.which("jackhmmer"), reason="the HMMER jackhmmer program is needed")
+def test_jackhmmer_inclusion_equals_the_binary_on_scaled_databases(tmp_path):
+    """On databases of 200,000 sequences a Fab query has domains with conditional E-values between 0.001 and
+    0.01: foldkit's in-process jackhmmer must include exactly the domains the jackhmmer binary includes with
+    AlphaFold2's flags (jackhmmer's --incdomE default 0.001, not pyhmmer's 0.01)."""
+    from foldkit.msa.jackhmmer import QueryRecord, jackhmmer_stockholm
+    from foldkit.msa.search import JackhmmerSettings
+    from tests.conftest import AF2_REFERENCE
+
+    shared = AF2_REFERENCE.parents[1]
+    _module().build_scaled_data_dir(tmp_path / "data", 200000, DATA_DIR, shared / "train" / "seqdb" / "seqdb.fasta.gz")
+    fasta = AF2_REFERENCE / "pipeline" / "mono_full_templates" / "input.fasta"
+    query = read_fasta(fasta)[0]
+    database = tmp_path / "data" / "uniref90" / "uniref90.fasta"
+    binary_out = tmp_path / "binary.sto"
+    subprocess.run(["jackhmmer", "-o", "/dev/null", "-A", str(binary_out), "--noali", "--F1", "0.0005", "--F2",
+                    "5e-05", "--F3", "5e-07", "--incE", "0.0001", "-E", "0.0001", "--cpu", "2", "-N", "1",
+                    str(fasta), str(database)], check=True)
+
+    def body(text: str) -> list[str]:
+        return [line for line in text.splitlines() if not line.startswith("#=GF AU")]
+
+    ours = jackhmmer_stockholm(QueryRecord(query.id, query.description, query.sequence), database,
+                               JackhmmerSettings(), 2).stockholm
+    assert body(ours) == body(binary_out.read_text())
+    loose = jackhmmer_stockholm(QueryRecord(query.id, query.description, query.sequence), database,
+                                JackhmmerSettings(incdom_e=0.01), 2).stockholm
+    assert body(loose) != body(binary_out.read_text())        # the case really has such domains

@@ -27,8 +27,8 @@ class JackhmmerSettings:
     f1: float = 5e-4                # --F1 (MSV filter)
     f2: float = 5e-5                # --F2 (Viterbi filter)
     f3: float = 5e-7                # --F3 (Forward filter)
-    dom_e: float | None = None      # --domE
-    incdom_e: float | None = None   # --incdomE
+    dom_e: float | None = None      # --domE (None: 10, as jackhmmer and pyhmmer)
+    incdom_e: float | None = 1e-3   # --incdomE: jackhmmer's default (pyhmmer's Pipeline has hmmsearch's 0.01)
     z_value: float | None = None    # -Z (database size for E-values)
     max_sequences: int = 10000      # rows kept, query included (AlphaFold: uniref90 10000, mgnify 501)
 
