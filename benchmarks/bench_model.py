@@ -66,6 +66,16 @@ REFERENCE_NOTE = ("AlphaFold2 v2.3.2 reference on a 2-core machine, L=64, same s
 
 # --------------------------------------------------------------------------- worker side
 
+def random_param_values(name: str, shape, rng: np.random.Generator) -> np.ndarray:
+    """One parameter array by the benchmarks' recipe (numpy only: AlphaFold's reference side uses it too):
+    unit LayerNorm scales, zero biases and offsets, N(0, 0.02) weights."""
+    if name == "scale":
+        return np.ones(shape, np.float32)
+    if name in ("offset", "bias") or name.endswith("_b"):
+        return np.zeros(shape, np.float32)
+    return rng.standard_normal(shape, dtype=np.float32) * np.float32(0.02)
+
+
 def random_params(seed: int = 0, model_name: str = MODEL_NAME) -> dict:
     """Full-size parameters of ``model_name`` as device arrays (no host copy kept):
     N(0, 0.02) weights, zero biases and offsets, unit LayerNorm scales.
@@ -80,13 +90,7 @@ def random_params(seed: int = 0, model_name: str = MODEL_NAME) -> dict:
     rng = np.random.default_rng(seed)
     flat = {}
     for name_key, shape in sorted(packaged_spec(model_name).items()):
-        name = name_key.split("//", 1)[1]
-        if name == "scale":
-            values = np.ones(shape, np.float32)
-        elif name in ("offset", "bias") or name.endswith("_b"):
-            values = np.zeros(shape, np.float32)
-        else:
-            values = rng.standard_normal(shape, dtype=np.float32) * np.float32(0.02)
+        values = random_param_values(name_key.split("//", 1)[1], shape, rng)
         flat[name_key] = jnp.asarray(values)
         del values
     return flat_to_nested(flat)

@@ -37,12 +37,14 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 SPEC_FILE = HERE.parent / "foldkit" / "data" / "af2_param_specs.json"
 MODEL_NAME = "model_1_multimer_v3"
+sys.path.insert(0, str(HERE))                   # bench_model's numpy-only helpers (no foldkit import here)
 
 
 def random_params(seed: int = 0) -> dict:
     """bench_model.random_params' recipe on the packaged spec: N(0, 0.02) weights, zero biases and offsets,
     unit LayerNorm scales; haiku's nested {module path: {name: array}} layout (the official files' keys)."""
     import jax.numpy as jnp
+    from bench_model import random_param_values                             # numpy and the standard library
 
     specs = json.loads(SPEC_FILE.read_text())
     tree = specs["trees"][specs["models"][MODEL_NAME]]["params"]
@@ -50,13 +52,7 @@ def random_params(seed: int = 0) -> dict:
     nested: dict = {}
     for name_key, shape in sorted(tree.items()):
         path, name = name_key.split("//", 1)
-        if name == "scale":
-            values = np.ones(shape, np.float32)
-        elif name in ("offset", "bias") or name.endswith("_b"):
-            values = np.zeros(shape, np.float32)
-        else:
-            values = rng.standard_normal(shape, dtype=np.float32) * np.float32(0.02)
-        nested.setdefault(path, {})[name] = jnp.asarray(values)
+        nested.setdefault(path, {})[name] = jnp.asarray(random_param_values(name, shape, rng))
     return nested
 
 
@@ -76,7 +72,6 @@ def main(argv=None) -> dict:
     import jax.numpy as jnp
     from alphafold.model import config, modules_multimer
 
-    sys.path.insert(0, str(HERE))
     from bench_model import RssSampler, rss_bytes                           # numpy and the standard library
     from bench_model_multimer import parse_complex, synthetic_multimer_features
 
