@@ -97,7 +97,7 @@ def fetch_from_server(queries, args, url: str, many: bool) -> list:
 
     if args.db:
         raise InputError("give either --db (a local search) or --msa-server, not both")
-    complexes = _server_complexes(queries, args)
+    complexes = _parse_complexes(queries, args)
     cache_dirs = server_cache_dirs(queries, args.output, many)
     sent = [(q.id, [c.sequence for c in complexes[q.id].chains] if q.id in complexes else q.sequence)
             for q in queries]
@@ -108,8 +108,8 @@ def fetch_from_server(queries, args, url: str, many: bool) -> list:
             for q in queries]
 
 
-def _server_complexes(queries, args) -> dict:
-    """Record id -> Complex for the records with ':' (checked before anything is sent)."""
+def _parse_complexes(queries, args) -> dict:
+    """Record id -> Complex for the records with ':' (checked before any search or upload)."""
     from foldkit.io.complexes import complexes_from_text
 
     return {q.id: complexes_from_text(f">{q.id} {q.description}\n{q.sequence}\n", str(args.query))[0]
@@ -117,17 +117,17 @@ def _server_complexes(queries, args) -> dict:
 
 
 def _complex_a3m(complex_, result) -> str:
-    """ColabFold's complex A3M of a complex from the server's results (as the pairing step of
-    ``foldkit predict --msa-server`` uses them)."""
+    """ColabFold's complex A3M of a complex from the server's results (the MSAs ``foldkit predict
+    --msa-server`` featurizes)."""
     from foldkit.io.colabfold_a3m import format_colabfold_complex_a3m
+    from foldkit.msa.server.results import complex_chain_msas
 
-    position = {chain.chain_id: k for k, chain in enumerate(complex_.chains)}
-    distinct = [result.chains[position[chain.chain_id]] for chain in complex_.distinct_chains]
-    copies = [sum(c.sequence == chain.sequence for c in complex_.chains) for chain in complex_.distinct_chains]
-    paired = [chain.paired for chain in distinct] if complex_.is_heteromer and \
-        all(chain.paired is not None for chain in distinct) else None
-    return format_colabfold_complex_a3m([c.sequence for c in distinct], copies, [c.unpaired for c in distinct],
-                                        paired)
+    unpaired, paired = complex_chain_msas(result, complex_)
+    distinct = complex_.distinct_chains
+    copies = [complex_.sequences.count(chain.sequence) for chain in distinct]
+    return format_colabfold_complex_a3m([c.sequence for c in distinct], copies,
+                                        [unpaired[c.chain_id] for c in distinct],
+                                        None if paired is None else [paired[c.chain_id] for c in distinct])
 
 
 def build_msas(queries, args):
@@ -196,14 +196,9 @@ def run_af2(queries, args, af2) -> int:
 
 
 def _complexes(queries, args) -> dict:
-    """Record id -> Complex for the records with several chains (checked before any search)."""
-    from foldkit.io.complexes import complexes_from_text
-
-    found = {}
-    for query in queries:
-        if ":" in query.sequence:
-            text = f">{query.id} {query.description}\n{query.sequence}\n"
-            (found[query.id],) = complexes_from_text(text, str(args.query))
+    """Record id -> Complex for the records with several chains, AlphaFold-Multimer's databases and any
+    precomputed complex folders checked (before any search)."""
+    found = _parse_complexes(queries, args)
     if found:
         settings = af2_settings_from_args(args, "multimer")      # AlphaFold-Multimer's databases must exist
         if settings.use_precomputed_msas:

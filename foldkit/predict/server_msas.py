@@ -200,23 +200,19 @@ class ServerRecordInputs:
     def complex_features(self, record: RecordInput, record_dir: Path, timer) -> dict:
         """The padded multimer features of a complex record from its cached server results."""
         from foldkit.features.multimer import complex_features_from_a3m
+        from foldkit.msa.server.results import complex_chain_msas
 
         complex_ = record.complex
         result = self._result(record, record_dir)
-        position = {chain.chain_id: k for k, chain in enumerate(complex_.chains)}
-        found = {chain.chain_id: result.chains[position[chain.chain_id]] for chain in complex_.distinct_chains}
-        unpaired = {chain_id: chain.unpaired for chain_id, chain in found.items()}
-        paired = None
-        if complex_.is_heteromer and all(chain.paired is not None for chain in found.values()):
-            paired = {chain_id: chain.paired for chain_id, chain in found.items()}
+        unpaired, paired = complex_chain_msas(result, complex_)
         templates = None
         if self.source.templates:
             with timer.stage("templates"):
                 templates = {}
                 for chain in complex_.distinct_chains:
                     hhr_path = record_cache_dir(record_dir) / f"{Path(TEMPLATE_HHR).stem}_{chain.chain_id}.hhr"
-                    templates[chain.chain_id], note = self._templates(chain.sequence, found[chain.chain_id],
-                                                                      hhr_path)
+                    found = result.chains[complex_.chains.index(chain)]
+                    templates[chain.chain_id], note = self._templates(chain.sequence, found, hhr_path)
                     self.log(f"chain {chain.chain_id}: {note}")
         with timer.stage("features"):
             features = complex_features_from_a3m(complex_, unpaired, paired, templates)

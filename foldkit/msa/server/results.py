@@ -60,6 +60,18 @@ class ServerMsaResult:
         return self._only_chain().template_hits_path
 
 
+def complex_chain_msas(result: ServerMsaResult, complex_) -> tuple[dict[str, Msa], dict[str, Msa] | None]:
+    """(unpaired, paired) MSAs of a complex's distinct chains (a :class:`foldkit.io.complexes.Complex` whose
+    chains are ``result``'s, in order), keyed by the id of each sequence's first copy; paired is None for a
+    homomer or when the server returned no pairing."""
+    position = {chain.chain_id: k for k, chain in enumerate(complex_.chains)}
+    found = {chain.chain_id: result.chains[position[chain.chain_id]] for chain in complex_.distinct_chains}
+    unpaired = {chain_id: chain.unpaired for chain_id, chain in found.items()}
+    if not complex_.is_heteromer or any(chain.paired is None for chain in found.values()):
+        return unpaired, None
+    return unpaired, {chain_id: chain.paired for chain_id, chain in found.items()}
+
+
 def _with_query_name(msa: Msa, name: str) -> Msa:
     """The server names the query '101'; foldkit names it after the record."""
     return dataclasses.replace(msa, descriptions=(name,) + msa.descriptions[1:])
