@@ -79,9 +79,8 @@ def predict_fasta(fasta: str | Path, outdir: str | Path, *, params_dir: str | Pa
     """
     paths = (Path(msa) if msa is not None else None, [Path(d) for d in databases])
     factory = af2 if callable(af2) else None
-    plain_af2 = None if factory is not None else af2
     # with a settings factory the records are read first (the AlphaFold2 source reads no file of its own)
-    source = msa_source(*paths, single_sequence, af2=plain_af2 if factory is None else _PendingAf2(),
+    source = msa_source(*paths, single_sequence, af2=_PendingAf2() if factory is not None else af2,
                         server=server.check() if server is not None else None)
     inputs = prepare_records(Path(fasta), source, model_preset, max_complex_length)
     needed = {}
