@@ -12,7 +12,10 @@ AlphaFold2's commands (``tool_settings`` of the reference cases)::
             -realign_max 100000 -maxfilt 100000 -min_prefilter_hits 1000 -d <bfd> -d <uniref30>
     hhsearch -i <query.a3m> -o <out.hhr> -maxseq 1000000 -d <pdb70>
 
-The thread count (``-cpu``) does not change HH-suite's results; foldkit
+foldkit also passes ``-maxres`` fitted to the query and the databases
+(:mod:`foldkit.msa.hh_capacity`: the same output, without sizing start-up
+matrices for 20,001 columns), rerunning at the default if anything was
+truncated. The thread count (``-cpu``) does not change HH-suite's results; foldkit
 passes ``min(4, cores given to the search)`` to HHblits and the cores given to
 HHsearch (AlphaFold2 leaves HHsearch at its default of 2).
 
@@ -32,10 +35,11 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Sequence
 
 from foldkit.errors import FoldkitError
+from foldkit.msa import hh_capacity
 
 INSTALL_HINT = {
     "hhblits": "install HH-suite (`conda install -c bioconda hhsuite` or `apt-get install hhsuite`)",
@@ -60,12 +64,14 @@ class HHblitsSettings:
     alt: int | None = None              # -alt
     p: int = 20                         # -p (passed only when not HHblits' default 20)
     z: int = 500                        # -Z (passed only when not HHblits' default 500)
+    fit_maxres: bool = True             # -maxres fitted to query and databases (hh_capacity); same output
 
 
 @dataclasses.dataclass(frozen=True)
 class HHsearchSettings:
     maxseq: int = 1_000_000             # -maxseq
     n_cpu: int = 2                      # -cpu (HHsearch's default; AlphaFold2 does not pass it)
+    fit_maxres: bool = True             # -maxres fitted to query and database (hh_capacity); same output
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,7 +133,7 @@ def run_binary(command: Sequence[str], name: str, timeout: float | None = DEFAUL
                cwd: str | Path | None = None) -> subprocess.CompletedProcess:
     """Run ``command``; a start failure, non-zero exit or timeout is a FoldkitError naming ``name``."""
     try:
-        result = subprocess.run(list(map(str, command)), capture_output=True, text=True, errors="replace",
+        result = subprocess.run(list(map(str, command)), check=False, capture_output=True, text=True, errors="replace",
                                 timeout=timeout, cwd=cwd)
     except FileNotFoundError:
         raise FoldkitError(f"{name} could not be started: {command[0]} not found ({INSTALL_HINT.get(name, '')})") \
@@ -151,7 +157,7 @@ def _last_error(stderr: str) -> str:
 
 
 def hhblits_command(binary: str, query_fasta: Path, databases: Sequence[Path], out_a3m: Path,
-                    settings: HHblitsSettings, cpus: int) -> list[str]:
+                    settings: HHblitsSettings, cpus: int, maxres: int | None = None) -> list[str]:
     command = [binary, "-i", str(query_fasta), "-cpu", str(max(1, min(settings.n_cpu, cpus))), "-oa3m", str(out_a3m),
                "-o", "/dev/null", "-n", str(settings.n_iter), "-e", str(settings.e_value),
                "-maxseq", str(settings.maxseq), "-realign_max", str(settings.realign_max),
@@ -164,6 +170,8 @@ def hhblits_command(binary: str, query_fasta: Path, databases: Sequence[Path], o
         command += ["-p", str(settings.p)]
     if settings.z != HHblitsSettings.z:
         command += ["-Z", str(settings.z)]
+    if maxres is not None:
+        command += ["-maxres", str(maxres)]
     for database in databases:
         command += ["-d", str(database)]
     return command
@@ -179,17 +187,20 @@ def hhblits(binary: str, query_fasta_text: str, databases: Sequence[Path],
     with tempfile.TemporaryDirectory(prefix="foldkit_hhblits_") as tmp:
         query, out = Path(tmp) / "query.fasta", Path(tmp) / "output.a3m"
         query.write_text(query_fasta_text)
-        command = hhblits_command(simd_binary(binary), query, databases, out, settings, cpus)
-        run_binary(command, "hhblits", timeout)
+        command = _run_fitted(
+            lambda maxres: hhblits_command(simd_binary(binary), query, databases, out, settings, cpus, maxres),
+            "hhblits", fitted_maxres(query_fasta_text, databases, settings.fit_maxres), timeout)
         text = _read_output(out, "hhblits")
     return ToolRun(text, time.perf_counter() - start, tuple(command))
 
 
 def hhsearch_command(binary: str, query_a3m: Path, database: Path, out_hhr: Path, settings: HHsearchSettings,
-                     cpus: int | None) -> list[str]:
+                     cpus: int | None, maxres: int | None = None) -> list[str]:
     command = [binary, "-i", str(query_a3m), "-o", str(out_hhr), "-maxseq", str(settings.maxseq)]
     if cpus is not None and cpus != settings.n_cpu:
         command += ["-cpu", str(max(1, cpus))]
+    if maxres is not None:
+        command += ["-maxres", str(maxres)]
     return command + ["-d", str(database)]
 
 
@@ -200,10 +211,28 @@ def hhsearch(binary: str, query_a3m_text: str, database: Path, settings: HHsearc
     with tempfile.TemporaryDirectory(prefix="foldkit_hhsearch_") as tmp:
         query, out = Path(tmp) / "query.a3m", Path(tmp) / "output.hhr"
         query.write_text(query_a3m_text)
-        command = hhsearch_command(simd_binary(binary), query, database, out, settings, cpus)
-        run_binary(command, "hhsearch", timeout)
+        command = _run_fitted(
+            lambda maxres: hhsearch_command(simd_binary(binary), query, database, out, settings, cpus, maxres),
+            "hhsearch", fitted_maxres(query_a3m_text, [database], settings.fit_maxres), timeout)
         text = _read_output(out, "hhsearch")
     return ToolRun(text, time.perf_counter() - start, tuple(command))
+
+
+def fitted_maxres(query_text: str, databases: Sequence[Path], fit: bool) -> int | None:
+    """The ``-maxres`` to try first for this query and these databases (None: HH-suite's default)."""
+    return hh_capacity.fitted_maxres(hh_capacity.query_columns(query_text), databases) if fit else None
+
+
+def _run_fitted(build: Callable[[int | None], list[str]], name: str, maxres: int | None,
+                timeout: float | None) -> list[str]:
+    """Run ``build(maxres)``; rerun ``build(None)`` (HH-suite's default) if the fitted ``-maxres`` truncated
+    anything. Returns the command whose output stands."""
+    command = build(maxres)
+    result = run_binary(command, name, timeout)
+    if maxres is not None and hh_capacity.reports_truncation(result.stderr):
+        command = build(None)
+        run_binary(command, name, timeout)
+    return command
 
 
 def _read_output(path: Path, name: str) -> str:
