@@ -133,8 +133,8 @@ def run_binary(command: Sequence[str], name: str, timeout: float | None = DEFAUL
                cwd: str | Path | None = None) -> subprocess.CompletedProcess:
     """Run ``command``; a start failure, non-zero exit or timeout is a FoldkitError naming ``name``."""
     try:
-        result = subprocess.run(list(map(str, command)), check=False, capture_output=True, text=True, errors="replace",
-                                timeout=timeout, cwd=cwd)
+        result = subprocess.run(list(map(str, command)), check=False, capture_output=True, text=True,
+                                errors="replace", timeout=timeout, cwd=cwd)
     except FileNotFoundError:
         raise FoldkitError(f"{name} could not be started: {command[0]} not found ({INSTALL_HINT.get(name, '')})") \
             from None
