@@ -97,8 +97,8 @@ def test_jackhmmer_inclusion_equals_the_binary_on_scaled_databases(tmp_path):
         return [line for line in text.splitlines() if not line.startswith("#=GF AU")]
 
     ours = jackhmmer_stockholm(QueryRecord(query.id, query.description, query.sequence), database,
-                               JackhmmerSettings(), 2).stockholm
+                               JackhmmerSettings()).stockholm
     assert body(ours) == body(binary_out.read_text())
     loose = jackhmmer_stockholm(QueryRecord(query.id, query.description, query.sequence), database,
-                                JackhmmerSettings(incdom_e=0.01), 2).stockholm
+                                JackhmmerSettings(incdom_e=0.01)).stockholm
     assert body(loose) != body(binary_out.read_text())        # the case really has such domains

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 import numpy as np
 import pytest
 
@@ -20,7 +22,7 @@ CASES = [
 
 @pytest.mark.parametrize("case, database, name, limit", CASES)
 def test_truncated_output_is_byte_identical_to_alphafold2s(case, database, name, limit):
-    result = jackhmmer_stockholm(query_of(case), DATA_DIR / database, UNIREF90_SETTINGS, cpus=1)
+    result = jackhmmer_stockholm(query_of(case), DATA_DIR / database, UNIREF90_SETTINGS)
     assert truncate_stockholm(result.stockholm, limit) == (PIPELINE / case / "msas" / name).read_text()
     assert result.num_targets == sum(1 for line in open(DATA_DIR / database) if line.startswith(">"))
 
@@ -38,12 +40,23 @@ def test_untruncated_small_bfd_differs_only_in_the_author_line():
 
 
 def test_blocks_over_threads_give_the_same_file():
-    """The database split in small blocks searched by two threads: same hits, E-values and file."""
+    """The database in small blocks searched by two threads: same hits, E-values and file as streamed."""
     query = query_of("mono_full_templates")
     database = DATA_DIR / "uniref90" / "uniref90.fasta"
-    whole = jackhmmer_stockholm(query, database, UNIREF90_SETTINGS, cpus=1)
-    blocks = jackhmmer_stockholm(query, database, UNIREF90_SETTINGS, cpus=2, chunk_sequences=150)
-    assert blocks.stockholm == whole.stockholm and blocks.num_hits == whole.num_hits == 61
+    streamed = jackhmmer_stockholm(query, database, UNIREF90_SETTINGS, threads=1)
+    blocks = jackhmmer_stockholm(query, database, UNIREF90_SETTINGS, threads=2, block_sequences=150)
+    assert blocks.stockholm == streamed.stockholm and blocks.num_hits == streamed.num_hits == 61
+    assert blocks.num_targets == streamed.num_targets
+
+
+def test_gzipped_database_gives_the_same_file(tmp_path):
+    query = query_of("mono_full_templates")
+    database = DATA_DIR / "uniref90" / "uniref90.fasta"
+    packed = tmp_path / "uniref90.fasta.gz"
+    packed.write_bytes(gzip.compress(database.read_bytes()))
+    plain, gzipped = (jackhmmer_stockholm(query, path, UNIREF90_SETTINGS) for path in (database, packed))
+    assert gzipped.stockholm == plain.stockholm and gzipped.num_hits == plain.num_hits == 61
+    assert gzipped.num_targets == plain.num_targets
 
 
 def test_truncation_keeps_alphafold2s_lines():
@@ -57,10 +70,17 @@ def test_truncation_keeps_alphafold2s_lines():
 def test_bad_database_names_file_and_line(tmp_path):
     bad = tmp_path / "db.fasta"
     bad.write_text(">a\nMKV\n>b\nMK1V\n")
-    with pytest.raises(InputError, match=r"db.fasta, line 4: .*illegal character 1"):
-        jackhmmer_stockholm(query_of("mono_no_templates"), bad, UNIREF90_SETTINGS)
+    for threads in (1, 2):                        # streamed, and read as blocks
+        with pytest.raises(InputError, match=r"db.fasta, line 4: .*illegal character 1"):
+            jackhmmer_stockholm(query_of("mono_no_templates"), bad, UNIREF90_SETTINGS, threads)
     with pytest.raises(InputError, match="database not found"):
         jackhmmer_stockholm(query_of("mono_no_templates"), tmp_path / "absent.fasta", UNIREF90_SETTINGS)
+    (tmp_path / "empty.fasta").write_text("")
+    with pytest.raises(InputError, match="empty.fasta: empty sequence database"):
+        jackhmmer_stockholm(query_of("mono_no_templates"), tmp_path / "empty.fasta", UNIREF90_SETTINGS)
+    (tmp_path / "text.fasta").write_text("not a fasta file\n")
+    with pytest.raises(InputError, match="text.fasta"):
+        jackhmmer_stockholm(query_of("mono_no_templates"), tmp_path / "text.fasta", UNIREF90_SETTINGS)
 
 
 def test_flush_denormals_is_scoped_to_the_block():
