@@ -242,11 +242,12 @@ def parse_stockholm(text: str, path: str | Path | None = None, query_sequence: s
         if len(parts) != 2:
             raise InputError("expected 'name aligned_sequence'", path=where, line=number)
         name, chunk = parts
-        for k, char in enumerate(chunk):
-            if not (char.isalpha() or char in GAP_LETTERS):
-                column = raw.find(chunk) + k + 1
-                raise InputError(f"character {char!r} is not an amino acid or gap",
-                                 path=where, record=name, line=number, column=column)
+        if not chunk.replace("-", "").replace(".", "").isalpha():
+            for k, char in enumerate(chunk):
+                if not (char.isalpha() or char in GAP_LETTERS):
+                    column = raw.find(chunk) + k + 1
+                    raise InputError(f"character {char!r} is not an amino acid or gap",
+                                     path=where, record=name, line=number, column=column)
         names.setdefault(name, []).append(chunk)
         first_line.setdefault(name, number)
     if not names:
@@ -265,8 +266,17 @@ def parse_stockholm(text: str, path: str | Path | None = None, query_sequence: s
     else:
         query_row = next(iter(full.values()))
         match = [c not in GAP_LETTERS for c in query_row]
+    seqs, dels, rows = _split_columns(list(full.values()), match)
+    descs = tuple(full)
+    msa = Msa(tuple(seqs), tuple(dels), descs, tuple(rows))
+    check_query(msa, query_sequence, where, header_lines=[first_line[n] for n in descs])
+    return msa
+
+
+def _split_columns(full_rows: list[str], match: list[bool]) -> tuple[list[str], list[tuple[int, ...]], list[str]]:
+    """Aligned sequences, deletion counts and A3M rows of Stockholm rows, given the match columns."""
     seqs, dels, rows = [], [], []
-    for row in full.values():
+    for row in full_rows:
         aligned, deletions, a3m, pending = [], [], [], 0
         for char, is_match in zip(row, match):
             if is_match:
@@ -281,10 +291,7 @@ def parse_stockholm(text: str, path: str | Path | None = None, query_sequence: s
         seqs.append("".join(aligned))
         dels.append(tuple(deletions))
         rows.append("".join(a3m))
-    descs = tuple(full)
-    msa = Msa(tuple(seqs), tuple(dels), descs, tuple(rows))
-    check_query(msa, query_sequence, where, header_lines=[first_line[n] for n in descs])
-    return msa
+    return seqs, dels, rows
 
 
 def read_stockholm(path: str | Path, query_sequence: str | None = None) -> Msa:
