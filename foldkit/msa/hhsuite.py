@@ -74,6 +74,10 @@ class HHsearchSettings:
     fit_maxres: bool = True             # -maxres fitted to query and database (hh_capacity); same output
 
 
+class ToolTimeout(FoldkitError):
+    """A tool ran past its time limit (not retried)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class ToolRun:
     text: str            # the tool's main output file (A3M or HHR)
@@ -141,7 +145,7 @@ def run_binary(command: Sequence[str], name: str, timeout: float | None = DEFAUL
     except PermissionError:
         raise FoldkitError(f"{name} could not be started: {command[0]} is not executable") from None
     except subprocess.TimeoutExpired:
-        raise FoldkitError(f"{name} did not finish within {timeout:.0f} s (command: {' '.join(map(str, command))})") \
+        raise ToolTimeout(f"{name} did not finish within {timeout:.0f} s (command: {' '.join(map(str, command))})") \
             from None
     if result.returncode != 0:
         raise FoldkitError(f"{name} failed with exit code {result.returncode}: {_last_error(result.stderr)}")
@@ -226,10 +230,18 @@ def fitted_maxres(query_text: str, databases: Sequence[Path], fit: bool) -> int 
 def _run_fitted(build: Callable[[int | None], list[str]], name: str, maxres: int | None,
                 timeout: float | None) -> list[str]:
     """Run ``build(maxres)``; rerun ``build(None)`` (HH-suite's default) if the fitted ``-maxres`` truncated
-    anything. Returns the command whose output stands."""
+    anything or the run failed (not if it timed out). Returns the command whose output stands."""
     command = build(maxres)
-    result = run_binary(command, name, timeout)
-    if maxres is not None and hh_capacity.reports_truncation(result.stderr):
+    if maxres is None:
+        run_binary(command, name, timeout)
+        return command
+    try:
+        truncated = hh_capacity.reports_truncation(run_binary(command, name, timeout).stderr)
+    except ToolTimeout:
+        raise
+    except FoldkitError:
+        truncated = True                   # whatever failed, the default's run decides (and reports it)
+    if truncated:
         command = build(None)
         run_binary(command, name, timeout)
     return command

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from foldkit.errors import FoldkitError
 from foldkit.msa import hh_capacity, hhsuite
 from tests.msa.af2_data import DATA_DIR, PIPELINE
 
@@ -72,3 +73,19 @@ def test_fitted_and_fallback_hhsearch_equal_the_default(monkeypatch):
     fallback = hhsuite.hhsearch(binary, query, PDB70, cpus=1, timeout=120)
     assert "-maxres" not in fallback.command
     assert _kept(fallback.text) == _kept(default.text)
+
+
+def test_a_failing_fitted_run_is_rerun_at_the_default(tmp_path):
+    """A program that fails whenever -maxres is given: the search still succeeds, at the default."""
+    fake = tmp_path / "hhsearch"
+    fake.write_text("#!/bin/sh\n"
+                    "case \"$*\" in *-maxres*) echo 'ERROR: maxres too small' >&2; exit 1;; esac\n"
+                    "while [ $# -gt 0 ]; do [ \"$1\" = -o ] && echo 'default run' > \"$2\"; shift; done\n")
+    fake.chmod(0o755)
+    run = hhsuite.hhsearch(str(fake), ">q\nMKV\n", PDB70, timeout=30)
+    assert run.text == "default run\n" and "-maxres" not in run.command
+    always_failing = tmp_path / "broken"
+    always_failing.write_text("#!/bin/sh\necho 'ERROR: cannot open database' >&2\nexit 1\n")
+    always_failing.chmod(0o755)
+    with pytest.raises(FoldkitError, match="hhsearch failed with exit code 1: ERROR: cannot open database"):
+        hhsuite.hhsearch(str(always_failing), ">q\nMKV\n", PDB70, timeout=30)
