@@ -514,12 +514,12 @@ def _threads(search: _Search, ready: Sequence[_Search], running, cpus: int) -> i
     pyhmmer's searches share theirs with it. Every other search takes its share of the free cores with
     the searches still ready, at least one."""
     running = list(running)
+    hhsuite_held = sum(threads for _, other, threads in running if other.tool in HHSUITE_TOOLS)
     if search.tool == "jackhmmer":
         others = [other for other in (*ready, *(other for _, other, _ in running)) if other.tool == "jackhmmer"]
-        held = sum(threads for _, other, threads in running if other.tool in HHSUITE_TOOLS)
-        return 1 if others else max(1, cpus - held)
+        return 1 if others else max(1, cpus - hhsuite_held)
     if search.after is not None:
-        return max(1, cpus - sum(threads for _, other, threads in running if other.tool in HHSUITE_TOOLS))
+        return max(1, cpus - hhsuite_held)
     free = cpus - sum(threads for _, _, threads in running)
     return max(1, free // (len(ready) + 1))
 

@@ -21,6 +21,7 @@ reruns with the default when HH-suite reports a truncation
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,24 +35,35 @@ TRUNCATION_WARNING = re.compile(
     re.IGNORECASE)
 
 
+INDEX_LINE = re.compile(rb"^[^\t\n]+\t\d+\t(\d+)[ \t\r]*$", re.MULTILINE)   # name, offset, size
+
+
 def longest_profile(database: Path) -> int | None:
     """Upper bound of the longest profile in the HH-suite database ``database`` (a prefix), or None.
 
-    None when ``<prefix>_cs219.ffindex`` is missing, unreadable, malformed or over MAX_INDEX_BYTES."""
+    None when ``<prefix>_cs219.ffindex`` is missing, unreadable, malformed or over MAX_INDEX_BYTES. Read
+    once per version of the index (path, modification time and size), however many searches use it."""
     index = Path(f"{database}_cs219.ffindex")
     try:
-        if index.stat().st_size > MAX_INDEX_BYTES:
-            return None
-        data = index.read_bytes()
+        status = index.stat()
     except OSError:
         return None
-    longest = 0
-    for line in data.splitlines():
-        fields = line.split(b"\t")
-        if len(fields) != 3 or not fields[2].strip().isdigit():
-            return None
-        longest = max(longest, int(fields[2]))
-    return longest
+    if status.st_size > MAX_INDEX_BYTES:
+        return None
+    return _largest_entry(str(index), status.st_mtime_ns, status.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _largest_entry(index: str, mtime_ns: int, size: int) -> int | None:
+    """The largest entry size of an ffindex file (None if unreadable or a line is not name/offset/size)."""
+    try:
+        data = Path(index).read_bytes()
+    except OSError:
+        return None
+    sizes = INDEX_LINE.findall(data)
+    if len(sizes) != len(data.splitlines()):
+        return None
+    return max(map(int, sizes), default=0)
 
 
 def query_columns(a3m_text: str) -> int:

@@ -79,7 +79,7 @@ def _validate(path: Path) -> None:
 
     try:
         with easel.SequenceFile(str(path), format="fasta", digital=True, alphabet=easel.Alphabet.amino()) as handle:
-            while len(handle.read_block(sequences=20000)):
+            while len(handle.read_block(sequences=BLOCK_SEQUENCES)):
                 pass
     except EOFError:
         raise InputError("empty sequence database (no FASTA record)", path=str(path)) from None
@@ -138,8 +138,6 @@ def _search_database(hmm, path: Path, options: dict, threads: int, block_sequenc
     (which sums their search spaces: the E-values of one pass over the file)."""
     if not path.is_file():
         raise InputError("sequence database not found", path=str(path))
-    if path.stat().st_size == 0:
-        raise InputError("empty sequence database (no FASTA record)", path=str(path))
     try:
         found = (_stream(hmm, path, options) if threads <= 1
                  else _in_blocks(hmm, path, options, threads, block_sequences))

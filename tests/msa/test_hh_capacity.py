@@ -89,3 +89,11 @@ def test_a_failing_fitted_run_is_rerun_at_the_default(tmp_path):
     always_failing.chmod(0o755)
     with pytest.raises(FoldkitError, match="hhsearch failed with exit code 1: ERROR: cannot open database"):
         hhsuite.hhsearch(str(always_failing), ">q\nMKV\n", PDB70, timeout=30)
+
+
+def test_a_changed_index_is_read_again(tmp_path):
+    index = tmp_path / "db_cs219.ffindex"
+    index.write_text("a\t0\t120\nb\t120\t80\n")
+    assert hh_capacity.longest_profile(tmp_path / "db") == 120
+    index.write_text("a\t0\t120\nb\t120\t800\nc\t920\t5\n")          # another size: not the cached value
+    assert hh_capacity.longest_profile(tmp_path / "db") == 800
